@@ -1,0 +1,89 @@
+"""``gradient(loss, y_true, y_pred, **kwargs)``: closed-form derivatives.
+
+Each loss family module keeps the derivatives of its own losses in a
+module-level ``GRADIENTS`` mapping from the public loss function to a
+function with the loss's own signature that returns
+d loss / d (second argument). The derivatives are the ones the book derives
+in SymPy (:mod:`lossbook.symbolic`); the tests check them against central
+differences and against the SymPy derivative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from lossbook import (
+    boxes,
+    classification,
+    focal,
+    regression,
+    segmentation,
+    sequence,
+)
+
+__all__ = ["gradient"]
+
+_FAMILIES = (regression, classification, focal, boxes, segmentation, sequence)
+
+
+def _registry() -> dict[Callable, Callable]:
+    table: dict[Callable, Callable] = {}
+    for module in _FAMILIES:
+        table.update(module.GRADIENTS)
+    return table
+
+
+def gradient(
+    loss: Callable, y_true: Any, y_pred: Any, **kwargs: Any
+) -> np.ndarray:
+    r"""The gradient of ``loss(y_true, y_pred, **kwargs)`` in ``y_pred``.
+
+    .. math:: g = \frac{\partial\, \mathrm{loss}(y, \hat y)}{\partial \hat y}
+
+    Parameters
+    ----------
+    loss : callable
+        A lossbook loss, e.g. :func:`lossbook.mse`. Every loss of the API
+        is supported except :func:`lossbook.ctc_loss`, whose gradient is
+        :func:`lossbook.ctc_gradient`.
+    y_true, y_pred : array-like
+        The loss's own first two arguments (``y_pred`` stands for
+        ``logits``, ``y_prob`` or ``boxes_pred`` as the loss names it).
+    **kwargs
+        The loss's keyword arguments, ``reduction`` included.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape and dtype as ``y_pred``. With ``reduction="none"`` it is
+        the derivative of each unreduced term with respect to its own
+        inputs, i.e. the gradient of the ``"sum"``.
+
+    Raises
+    ------
+    ValueError
+        If ``loss`` is not a lossbook loss with a closed-form gradient, or
+        the arguments are invalid for ``loss``.
+
+    References
+    ----------
+    Closed forms derived in the book's chapters; see :mod:`lossbook.symbolic`.
+
+    Examples
+    --------
+    >>> import lossbook as lb
+    >>> lb.gradient(lb.mse, [0.0, 0.0], [1.0, -2.0])
+    array([ 1., -2.])
+    """
+    table = _registry()
+    if loss not in table:
+        name = getattr(loss, "__name__", repr(loss))
+        hint = " (use ctc_gradient)" if name == "ctc_loss" else ""
+        raise ValueError(
+            f"loss must be a lossbook loss with a closed-form gradient, got "
+            f"{name}{hint}"
+        )
+    return table[loss](y_true, y_pred, **kwargs)

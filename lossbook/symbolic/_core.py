@@ -1,0 +1,107 @@
+"""The shape every SymPy loss definition takes, and its three uses.
+
+A :class:`LossDefinition` holds one SymPy expression for a per-element or
+per-sample loss. From it the book prints the formula (:meth:`latex`), the
+tests take a 50-digit oracle (:meth:`evaluate`), and the chapters derive
+the gradient (:meth:`derivative`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+
+__all__ = ["LossDefinition", "ORACLE_DIGITS"]
+
+#: Decimal digits the oracle works with (far beyond float64's 16).
+ORACLE_DIGITS = 50
+
+
+@dataclass(frozen=True)
+class LossDefinition:
+    """A loss as one SymPy expression.
+
+    Parameters
+    ----------
+    name : str
+        The lossbook function the expression defines, e.g. ``"huber"``.
+    expr : sympy.Expr
+        The per-element (or per-sample) loss.
+    inputs : tuple of sympy.Symbol
+        The symbols that stand for array entries, target first, then the
+        prediction (or its components), in the order :meth:`evaluate` takes.
+    wrt : tuple of sympy.Symbol
+        The prediction symbols that :meth:`derivative` differentiates by.
+    params : tuple of sympy.Symbol
+        Hyperparameters such as ``delta`` or ``gamma``, passed by name.
+    assumptions : dict
+        Extra facts for :meth:`simplify`, e.g. ``{p: Q.positive(p)}``.
+    """
+
+    name: str
+    expr: sp.Expr
+    inputs: tuple[sp.Symbol, ...]
+    wrt: tuple[sp.Symbol, ...]
+    params: tuple[sp.Symbol, ...] = ()
+    notes: str = ""
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def latex(self, lhs: str | None = None) -> str:
+        """LaTeX of the definition, optionally as ``lhs = ...``."""
+        body = sp.latex(self.expr)
+        return body if lhs is None else f"{lhs} = {body}"
+
+    def derivative(self, wrt: sp.Symbol | None = None) -> sp.Expr:
+        """The derivative with respect to ``wrt`` (the first prediction)."""
+        symbol = self.wrt[0] if wrt is None else wrt
+        return sp.diff(self.expr, symbol)
+
+    def subs(self, **params: float) -> sp.Expr:
+        """The expression with hyperparameters fixed by name."""
+        return self.expr.subs(self._param_values(params))
+
+    def _param_values(self, params: Mapping[str, float]) -> dict:
+        by_name = {s.name: s for s in self.params}
+        unknown = set(params) - set(by_name)
+        if unknown:
+            raise TypeError(
+                f"{self.name} has no parameter(s) {sorted(unknown)}; "
+                f"known: {sorted(by_name)}"
+            )
+        return {by_name[k]: sp.Float(repr(float(v)), ORACLE_DIGITS + 10)
+                for k, v in params.items()}
+
+    def evaluator(self, expr: sp.Expr | None = None) -> Callable:
+        """An mpmath function of ``(*inputs, *params)``.
+
+        ``expr`` defaults to the loss itself; pass :meth:`derivative` to get
+        the gradient's oracle.
+        """
+        expr = self.expr if expr is None else expr
+        key = sp.srepr(expr)
+        if key not in self._cache:
+            self._cache[key] = sp.lambdify(
+                self.inputs + self.params, expr, modules="mpmath"
+            )
+        return self._cache[key]
+
+    def evaluate(self, *values: float, expr: sp.Expr | None = None,
+                 **params: float) -> mpmath.mpf:
+        """The exact value at float inputs, to :data:`ORACLE_DIGITS` digits.
+
+        Inputs are taken as the exact binary value of each float, so the
+        result is the true value of the loss at the arguments the NumPy
+        function actually received.
+        """
+        fn = self.evaluator(expr)
+        by_name = {s.name: s for s in self.params}
+        missing = [s.name for s in self.params if s.name not in params]
+        if missing:
+            raise TypeError(f"{self.name} needs parameter(s) {missing}")
+        with mpmath.workdps(ORACLE_DIGITS):
+            args = [mpmath.mpf(float(v)) for v in values]
+            args += [mpmath.mpf(float(params[s.name])) for s in by_name.values()]
+            return fn(*args)
