@@ -25,12 +25,7 @@ $(STAMP): $(LOCK) pyproject.toml
 	touch $(STAMP)
 
 book: $(STAMP)
-	@start=$$(date +%s.%N); \
-	$(JB) build . --builder html --warningiserror --nitpick --keep-going --quiet \
-	  || { status=$$?; echo "book build failed; execution logs: _build/html/reports/"; exit $$status; }; \
-	end=$$(date +%s.%N); \
-	printf 'book built in %.1f s\n' $$(echo "$$end - $$start" | bc); \
-	echo "site: $(CURDIR)/_build/html/index.html"
+	$(BIN)/python tools/build_book.py
 
 test: $(STAMP)
 	$(BIN)/python tools/run_tests.py

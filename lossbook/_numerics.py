@@ -27,7 +27,7 @@ def softmax(logits: np.ndarray, axis: int) -> np.ndarray:
 
 
 def log_sigmoid(z: np.ndarray) -> np.ndarray:
-    """``log sigma(z) = -log(1 + exp(-z)) = -logaddexp(0, -z)``, any finite z."""
+    """``log sigma(z) = -log(1 + exp(-z)) = -logaddexp(0, -z)``."""
     return -np.logaddexp(np.zeros((), dtype=z.dtype), -z)
 
 

@@ -52,7 +52,8 @@ def check_reduction(reduction: object) -> str:
     """
     if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(
-            f"reduction must be one of {REDUCTIONS}, got {_describe(reduction)}"
+            f"reduction must be one of {REDUCTIONS}, got "
+            f"{_describe(reduction)}"
         )
     return reduction
 
@@ -113,7 +114,8 @@ def as_float_array(
     """
     arr = _to_array(x, name)
     if dtype is None:
-        dtype = arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64
+        keep = arr.dtype in (np.float32, np.float64)
+        dtype = arr.dtype if keep else np.float64
     arr = arr.astype(dtype, copy=False)
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
@@ -230,7 +232,7 @@ def check_axis(axis: object, ndim: int, name: str = "axis") -> int:
 
 
 def check_boxes(x: object, name: str) -> np.ndarray:
-    """Boxes ``(..., 4)`` in ``(x1, y1, x2, y2)`` with ``x1 <= x2``, ``y1 <= y2``."""
+    """Boxes ``(..., 4)`` as ``(x1, y1, x2, y2)`` with x1 <= x2, y1 <= y2."""
     boxes = as_float_array(x, name)
     if boxes.ndim == 0 or boxes.shape[-1] != 4:
         raise ValueError(
@@ -258,7 +260,8 @@ def reduce(
 
     >>> float(reduce(np.array([1.0, 2.0, 6.0]), "mean"))
     3.0
-    >>> float(reduce(np.array([2.0, 0.0]), "mean", weights=np.array([2., 0.])))
+    >>> w = np.array([2.0, 0.0])
+    >>> float(reduce(np.array([2.0, 0.0]), "mean", weights=w))
     1.0
     """
     if reduction == "none":

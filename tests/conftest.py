@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import settings
-
 from oracle import MAX_ULP, ulp_error
 
 settings.register_profile("lossbook", max_examples=60, deadline=None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
-__all__ = ["LossDefinition", "ORACLE_DIGITS"]
+__all__ = ["ORACLE_DIGITS", "LossDefinition"]
 
 #: Decimal digits the oracle works with (far beyond float64's 16).
 ORACLE_DIGITS = 50
@@ -103,5 +103,6 @@ class LossDefinition:
             raise TypeError(f"{self.name} needs parameter(s) {missing}")
         with mpmath.workdps(ORACLE_DIGITS):
             args = [mpmath.mpf(float(v)) for v in values]
-            args += [mpmath.mpf(float(params[s.name])) for s in by_name.values()]
+            args += [mpmath.mpf(float(params[s.name]))
+                     for s in by_name.values()]
             return fn(*args)

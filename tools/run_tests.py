@@ -1,0 +1,107 @@
+"""Run every check of the project in order (``make test``).
+
+1. lint: ruff over the package, the tests and the tools;
+2. unit: lossbook's tests (oracle, gradients, properties, bad input,
+   reference values) and the doctests in its docstrings;
+3. notebooks: nbval re-runs every chapter and compares stored outputs;
+4. build: the whole book with warnings as errors and notebooks executed
+   (through the jupyter-cache, so only changed notebooks run);
+5. browser: every page of the built site in headless Chromium.
+
+Every step runs even if an earlier one failed (the browser step needs the
+build). The last line counts the tests of all steps together.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+REPORTS = ROOT / "_build" / "test-reports"
+CHROMIUM = Path("/usr/bin/chromium")
+PYTEST = [str(BIN / "python"), "-m", "pytest", "-p", "no:cacheprovider"]
+
+
+def run(name: str, cmd: list[str], *, ok_codes: tuple[int, ...] = (0,)):
+    print(f"\n=== {name}: {' '.join(cmd)}", flush=True)
+    start = time.perf_counter()
+    code = subprocess.call(cmd, cwd=ROOT)
+    print(f"=== {name}: exit {code} in {time.perf_counter() - start:.1f} s",
+          flush=True)
+    return code in ok_codes
+
+
+def ensure_chromium() -> bool:
+    if CHROMIUM.exists():
+        return True
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        print("Chromium is missing: run `sudo apt-get install chromium`, "
+              "then `make test` again.", flush=True)
+        return False
+    print("installing Debian's chromium for the browser checks", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-qq"],
+                ["apt-get", "install", "-y", "-qq", "chromium"]):
+        if subprocess.call(cmd, env=env) != 0:
+            return False
+    return CHROMIUM.exists()
+
+
+def junit(name: str) -> list[str]:
+    return [f"--junitxml={REPORTS / (name + '.xml')}"]
+
+
+def count_tests() -> tuple[int, int, int]:
+    passed = failed = skipped = 0
+    for path in sorted(REPORTS.glob("*.xml")):
+        for suite in ET.parse(path).getroot().iter("testsuite"):
+            total = int(suite.get("tests", 0))
+            bad = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            skip = int(suite.get("skipped", 0))
+            passed += total - bad - skip
+            failed += bad
+            skipped += skip
+    return passed, failed, skipped
+
+
+def main() -> int:
+    shutil.rmtree(REPORTS, ignore_errors=True)
+    REPORTS.mkdir(parents=True)
+    results = {}
+    results["lint"] = run("lint", [str(BIN / "ruff"), "check", "lossbook",
+                                   "tests", "tools", "_ext"])
+    results["unit"] = run("unit", [
+        *PYTEST, "tests", "--ignore=tests/site", "--doctest-modules",
+        "lossbook", "--durations=5", *junit("unit")])
+    # exit 5 (no test collected) while every chapter is still a placeholder
+    results["notebooks"] = run("notebooks", [
+        *PYTEST, "--nbval", "--nbval-current-env",
+        "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
+        "-n", "2", "--dist", "loadfile", "--durations=10", "chapters",
+        *junit("notebooks")], ok_codes=(0, 5))
+    results["build"] = run("build", [str(BIN / "python"),
+                                     "tools/build_book.py", "--all"])
+    if results["build"] and ensure_chromium():
+        results["browser"] = run("browser", [
+            *PYTEST, "tests/site", "-q", *junit("browser")])
+    else:
+        results["browser"] = False
+    print("\n=== summary: " + ", ".join(
+        f"{k} {'ok' if v else 'FAILED'}" for k, v in results.items()))
+    passed, failed, skipped = count_tests()
+    failed += sum(not ok for ok in results.values())
+    line = f"{passed} passed, {failed} failed"
+    print("make test: " + line + (f", {skipped} skipped" if skipped else ""),
+          flush=True)
+    return 0 if all(results.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
