@@ -24,7 +24,7 @@ from lossbook import (
     sequence,
 )
 
-__all__ = ["gradient"]
+__all__ = ["central_difference", "gradient"]
 
 _FAMILIES = (regression, classification, focal, boxes, segmentation, sequence)
 
@@ -87,3 +87,30 @@ def gradient(
             f"{name}{hint}"
         )
     return table[loss](y_true, y_pred, **kwargs)
+
+
+def central_difference(
+    f: Callable[[np.ndarray], float], x: Any, h: float = 1e-6
+) -> np.ndarray:
+    r"""Numerical gradient of a scalar function by central differences.
+
+    .. math:: g_i \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}
+
+    The truncation error is :math:`O(h^2)`; with float64 and ``h = 1e-6``
+    about 8 to 10 digits agree with the exact gradient, enough to catch a
+    wrong closed form. Used by the tests and by the book to check
+    :func:`gradient`.
+
+    Examples
+    --------
+    >>> g = central_difference(lambda x: float((x**2).sum()), [1.0, -2.0])
+    >>> np.round(g, 6).tolist()
+    [2.0, -4.0]
+    """
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = h
+        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad

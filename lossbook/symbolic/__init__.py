@@ -6,6 +6,6 @@ as the oracle for the NumPy functions; :func:`lossbook.gradient` implements
 its derivative in closed form.
 """
 
-from lossbook.symbolic._core import ORACLE_DIGITS, LossDefinition
+from lossbook.symbolic._core import ORACLE_DIGITS, LossDefinition, ulp_error
 
-__all__ = ["ORACLE_DIGITS", "LossDefinition"]
+__all__ = ["ORACLE_DIGITS", "LossDefinition", "ulp_error"]

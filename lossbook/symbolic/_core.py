@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 __all__ = ["ORACLE_DIGITS", "LossDefinition"]
@@ -106,3 +107,28 @@ class LossDefinition:
             args += [mpmath.mpf(float(params[s.name]))
                      for s in by_name.values()]
             return fn(*args)
+
+
+def ulp_error(actual: float, exact: mpmath.mpf) -> float:
+    """Error of a float64 result in units in the last place of the truth.
+
+    ``|actual - exact| / ulp(exact)``, where ``ulp(exact)`` is the spacing
+    of float64 numbers at ``exact``. A correctly rounded result is within
+    0.5; an infinite ``exact`` must be matched exactly.
+
+    Examples
+    --------
+    >>> import mpmath
+    >>> ulp_error(0.1, mpmath.mpf(1) / 10) <= 0.5
+    True
+    """
+    actual = float(actual)
+    if mpmath.isinf(exact):
+        return 0.0 if actual == float(exact) else float("inf")
+    if not np.isfinite(actual):
+        return float("inf")
+    # at an exact zero the spacing is the smallest subnormal, so a loss that
+    # is exactly zero must come out as (nearly) zero too
+    spacing = np.spacing(abs(float(exact)))
+    with mpmath.workdps(ORACLE_DIGITS + 10):
+        return float(abs(mpmath.mpf(actual) - exact) / mpmath.mpf(spacing))
