@@ -23,7 +23,7 @@ def placeholder(name: str, title: str) -> nbformat.NotebookNode:
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells = [
         nbformat.v4.new_markdown_cell(
-            f"({name})=\n# {title}\n\n"
+            f"({name.replace('_', '-')})=\n# {title}\n\n"
             "This chapter is coming. It will follow the chapter template "
             "described in {doc}`/reference/contributing`: why the loss "
             "exists, its definition from `lossbook.symbolic`, a derivation "
