@@ -196,11 +196,13 @@ class _Lattice:
         self.tg_len = tg_len
 
     def forward(self) -> np.ndarray:
-        """``log alpha[t, n, s]``: log-sum of the paths of frames 0..t that
-        end in ``ext[n, s]`` and can still be completed."""
+        """``log alpha[t, n, s]``: log-sum of the scores of the paths over
+        frames 0..t that end in ``ext[n, s]``."""
         emit, skip = self.emit, self.skip
         alpha = np.full_like(emit, -np.inf)
         alpha[0, :, :2] = emit[0, :, :2]
+        # log(e^a + e^b + e^c) by nested logaddexp: each step shifts by the
+        # larger term, so nothing overflows or underflows to log(0)
         for t in range(1, emit.shape[0]):
             prev = alpha[t - 1]
             acc = prev.copy()
@@ -218,6 +220,8 @@ class _Lattice:
         steps, n, width = emit.shape
         last = self.in_len - 1
         ends = np.arange(width) >= 2 * self.tg_len[:, None] - 1
+        # a path may end in the last label or the blank after it
+        start = np.where(ends, 0.0, -np.inf)
         beta = np.full_like(emit, -np.inf)
         nxt = np.full((n, width), -np.inf)
         for t in range(steps - 1, -1, -1):
@@ -226,7 +230,6 @@ class _Lattice:
             acc[:, :-2] = np.logaddexp(
                 acc[:, :-2], np.where(skip[:, 2:], nxt[:, 2:], -np.inf)
             )
-            start = np.where(ends, 0.0, -np.inf)
             acc = np.where((t == last)[:, None], start, acc)
             beta[t] = np.where((t <= last)[:, None], emit[t] + acc, -np.inf)
             nxt = beta[t]
@@ -354,7 +357,10 @@ def ctc_loss(
     ``target_lengths.clamp_min(1)`` before averaging
     (``aten/src/ATen/native/LossCTC.cpp``); so ``"mean"`` is not
     ``"none"`` followed by ``.mean()``. The computation is in float64
-    whatever the input dtype.
+    whatever the input dtype. Differs from PyTorch in rejecting
+    ``-inf`` in ``log_probs`` (a probability of exactly 0), as every
+    lossbook function rejects non-finite input: use a large negative
+    finite score instead.
 
     Differs from Keras's ``ctc`` loss, which takes logits, reserves label
     0 as blank and padding, and averages over the batch with no
@@ -363,7 +369,8 @@ def ctc_loss(
     See Also
     --------
     ctc_gradient : its gradient, by the forward-backward recursion.
-    sequence_cross_entropy : when the targets are aligned frame by frame.
+    lossbook.sequence_cross_entropy : when the targets are aligned frame
+        by frame.
 
     References
     ----------
@@ -494,8 +501,7 @@ def ctc_gradient(
     See Also
     --------
     ctc_loss : the loss whose gradient this is.
-    lossbook.gradients.gradient : closed-form gradients of the other
-        losses.
+    lossbook.gradient : closed-form gradients of the other losses.
 
     References
     ----------

@@ -1,0 +1,638 @@
+"""Seeded toy data sets for the book's experiments.
+
+Each function takes its sizes and ``seed`` (default 0) and returns fresh
+NumPy arrays drawn from ``np.random.default_rng(seed)``: the same call
+gives the same arrays on every run and machine, which the book's stored
+outputs rely on. The sets are small by design, so that every chapter
+experiment runs in well under a second.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from lossbook._validation import check_scalar
+
+__all__ = [
+    "box_pairs",
+    "ctc_toy_task",
+    "imbalanced_binary",
+    "polynomial_data",
+    "random_boxes",
+    "regression_with_outliers",
+    "three_class_blobs",
+    "toy_masks",
+    "toy_token_sequences",
+    "train_val_split",
+]
+
+
+def _count(value: object, name: str, minimum: int = 1) -> int:
+    """A size argument: an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    check_scalar(value, name, min_val=minimum)
+    return int(value)
+
+
+def _rng(seed: object) -> np.random.Generator:
+    return np.random.default_rng(_count(seed, "seed", minimum=0))
+
+
+def regression_with_outliers(
+    n: int = 60,
+    outlier_fraction: float = 0.1,
+    *,
+    slope: float = 2.0,
+    intercept: float = 1.0,
+    noise: float = 0.5,
+    outlier_shift: float = 15.0,
+    return_outliers: bool = False,
+    seed: int = 0,
+) -> tuple[np.ndarray, ...]:
+    """A noisy line with a few large, one-sided outliers.
+
+    ``y = intercept + slope * x + noise * N(0, 1)`` on ``x`` uniform in
+    [0, 10] (sorted), then ``round(outlier_fraction * n)`` points chosen at
+    random are moved up by ``outlier_shift`` times a factor uniform in
+    [1, 2]. One-sided outliers pull a squared-error fit visibly upward
+    while an absolute or Huber fit stays near the line.
+
+    Parameters
+    ----------
+    n : int, default=60
+        Number of points.
+    outlier_fraction : float, default=0.1
+        Fraction of points made outliers, in [0, 1].
+    slope, intercept, noise, outlier_shift : float
+        The line, the Gaussian noise's standard deviation (>= 0) and the
+        outliers' base shift (>= 0).
+    return_outliers : bool, default=False
+        Also return the boolean mask of outliers.
+    seed : int, default=0
+
+    Returns
+    -------
+    x, y : ndarray of shape (n,), float64
+    is_outlier : ndarray of shape (n,), bool
+        Only with ``return_outliers=True``.
+
+    Examples
+    --------
+    >>> x, y, out = regression_with_outliers(return_outliers=True)
+    >>> x.shape, int(out.sum())
+    ((60,), 6)
+    """
+    n = _count(n, "n")
+    outlier_fraction = check_scalar(
+        outlier_fraction, "outlier_fraction", min_val=0.0, max_val=1.0
+    )
+    slope = check_scalar(slope, "slope")
+    intercept = check_scalar(intercept, "intercept")
+    noise = check_scalar(noise, "noise", min_val=0.0)
+    outlier_shift = check_scalar(outlier_shift, "outlier_shift", min_val=0.0)
+    rng = _rng(seed)
+    x = np.sort(rng.uniform(0.0, 10.0, n))
+    y = intercept + slope * x + noise * rng.standard_normal(n)
+    is_outlier = np.zeros(n, dtype=bool)
+    is_outlier[rng.choice(n, round(outlier_fraction * n), replace=False)] = 1
+    y[is_outlier] += outlier_shift * rng.uniform(1.0, 2.0, is_outlier.sum())
+    return (x, y, is_outlier) if return_outliers else (x, y)
+
+
+def imbalanced_binary(
+    n: int = 1010,
+    ratio: int = 100,
+    *,
+    separation: float = 2.5,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian classes in 2-D, one positive for every ``ratio`` negatives.
+
+    There are ``round(n / (ratio + 1))`` positives (at least one) and the
+    rest negatives, so the ratio is exact when ``ratio + 1`` divides ``n``
+    (the default: 10 positives, 1000 negatives). Negatives are drawn from
+    N(0, I) and positives from N(mu, I) with ``|mu| = separation`` along the
+    diagonal; rows are shuffled.
+
+    Parameters
+    ----------
+    n : int, default=1010
+        Total number of points, at least ``ratio + 1``.
+    ratio : int, default=100
+        Negatives per positive, >= 1.
+    separation : float, default=2.5
+        Distance between the class means, >= 0.
+    seed : int, default=0
+
+    Returns
+    -------
+    X : ndarray of shape (n, 2), float64
+    y : ndarray of shape (n,), int64, 1 for the rare positive class
+
+    Examples
+    --------
+    >>> X, y = imbalanced_binary()
+    >>> X.shape, int(y.sum()), int((y == 0).sum())
+    ((1010, 2), 10, 1000)
+    """
+    ratio = _count(ratio, "ratio")
+    n = _count(n, "n", minimum=ratio + 1)
+    separation = check_scalar(separation, "separation", min_val=0.0)
+    rng = _rng(seed)
+    n_pos = max(1, round(n / (ratio + 1)))
+    y = np.zeros(n, dtype=np.int64)
+    y[:n_pos] = 1
+    X = rng.standard_normal((n, 2))
+    X[:n_pos] += separation / np.sqrt(2.0)
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
+def three_class_blobs(
+    n_per_class: int = 50,
+    *,
+    spread: float = 1.0,
+    radius: float = 3.0,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Three Gaussian blobs in 2-D for softmax regression.
+
+    Class ``c`` is drawn from N(m_c, spread^2 I), the means ``m_c`` on a
+    circle of ``radius`` at angles 90, 210 and 330 degrees; the classes
+    overlap a little at the default sizes, so the loss does not go to 0.
+
+    Parameters
+    ----------
+    n_per_class : int, default=50
+    spread : float, default=1.0
+        Standard deviation of each blob, >= 0.
+    radius : float, default=3.0
+        Distance of the blob means from the origin, >= 0.
+    seed : int, default=0
+
+    Returns
+    -------
+    X : ndarray of shape (3 * n_per_class, 2), float64
+    y : ndarray of shape (3 * n_per_class,), int64 labels in {0, 1, 2},
+        in blocks of ``n_per_class``
+
+    Examples
+    --------
+    >>> X, y = three_class_blobs(4)
+    >>> X.shape, np.bincount(y).tolist()
+    ((12, 2), [4, 4, 4])
+    """
+    n_per_class = _count(n_per_class, "n_per_class")
+    spread = check_scalar(spread, "spread", min_val=0.0)
+    radius = check_scalar(radius, "radius", min_val=0.0)
+    rng = _rng(seed)
+    angles = np.deg2rad([90.0, 210.0, 330.0])
+    means = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    y = np.repeat(np.arange(3, dtype=np.int64), n_per_class)
+    X = means[y] + spread * rng.standard_normal((y.size, 2))
+    return X, y
+
+
+def polynomial_data(
+    n: int = 30, noise: float = 0.2, *, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy samples of ``sin(2 pi x)`` for an under/overfitting sweep.
+
+    ``x`` is uniform in [0, 1] (sorted) and ``y = sin(2 pi x) + noise *
+    N(0, 1)``, the curve-fitting example of Bishop (2006), ch. 1. Draw a
+    validation set with another seed, or split one draw with
+    :func:`train_val_split`.
+
+    Parameters
+    ----------
+    n : int, default=30
+    noise : float, default=0.2
+        Standard deviation of the noise, >= 0.
+    seed : int, default=0
+
+    Returns
+    -------
+    x, y : ndarray of shape (n,), float64
+
+    Examples
+    --------
+    >>> x, y = polynomial_data(5, noise=0.0)
+    >>> bool(np.allclose(y, np.sin(2 * np.pi * x)))
+    True
+    """
+    n = _count(n, "n")
+    noise = check_scalar(noise, "noise", min_val=0.0)
+    rng = _rng(seed)
+    x = np.sort(rng.uniform(0.0, 1.0, n))
+    return x, np.sin(2 * np.pi * x) + noise * rng.standard_normal(n)
+
+
+def train_val_split(
+    *arrays: np.ndarray, val_fraction: float = 0.25, seed: int = 0
+) -> list[np.ndarray]:
+    """Split arrays along axis 0 into a training and a validation part.
+
+    One random permutation is shared by every array, and
+    ``round(val_fraction * n)`` rows (at least one, and at least one left
+    for training) go to validation.
+
+    Parameters
+    ----------
+    *arrays : array-likes with the same first dimension n >= 2
+    val_fraction : float, default=0.25
+        In (0, 1).
+    seed : int, default=0
+
+    Returns
+    -------
+    list of ndarray
+        ``[a_train, a_val, b_train, b_val, ...]``, the order of
+        scikit-learn's ``train_test_split``.
+
+    Examples
+    --------
+    >>> x_train, x_val = train_val_split(np.arange(8), val_fraction=0.25)
+    >>> len(x_train), len(x_val)
+    (6, 2)
+    """
+    val_fraction = check_scalar(
+        val_fraction, "val_fraction", min_val=0.0, max_val=1.0,
+        include_min=False, include_max=False,
+    )
+    if not arrays:
+        raise TypeError("train_val_split needs at least one array")
+    arrs = [np.asarray(a) for a in arrays]
+    n = len(arrs[0]) if arrs[0].ndim else 0
+    if n < 2 or any(a.ndim == 0 or len(a) != n for a in arrs):
+        raise ValueError(
+            "arrays must share a first dimension of at least 2, got lengths "
+            f"{[a.shape[:1] for a in arrs]}"
+        )
+    n_val = min(max(round(val_fraction * n), 1), n - 1)
+    order = _rng(seed).permutation(n)
+    val, train = order[:n_val], order[n_val:]
+    return [part for a in arrs for part in (a[train], a[val])]
+
+
+def random_boxes(
+    n: int = 100,
+    *,
+    image_size: float = 512.0,
+    min_size: float = 2.0,
+    max_size: float = 256.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Valid ``(x1, y1, x2, y2)`` boxes whose sizes span orders of magnitude.
+
+    Widths and heights are drawn independently and log-uniformly in
+    ``[min_size, max_size]`` (so a 2-pixel box is as likely as a 200-pixel
+    one on a log scale), and each box lies inside the square image
+    ``[0, image_size]^2``.
+
+    Parameters
+    ----------
+    n : int, default=100
+    image_size : float, default=512.0
+    min_size, max_size : float, default=2.0, 256.0
+        ``0 < min_size <= max_size <= image_size``.
+    seed : int, default=0
+
+    Returns
+    -------
+    ndarray of shape (n, 4), float64, with ``x1 < x2`` and ``y1 < y2``
+
+    Examples
+    --------
+    >>> boxes = random_boxes(3)
+    >>> boxes.shape, bool((boxes[:, 2:] > boxes[:, :2]).all())
+    ((3, 4), True)
+    """
+    n = _count(n, "n")
+    image_size = check_scalar(
+        image_size, "image_size", min_val=0.0, include_min=False
+    )
+    max_size = check_scalar(
+        max_size, "max_size", min_val=0.0, max_val=image_size,
+        include_min=False,
+    )
+    min_size = check_scalar(
+        min_size, "min_size", min_val=0.0, max_val=max_size,
+        include_min=False,
+    )
+    rng = _rng(seed)
+    wh = np.exp(rng.uniform(np.log(min_size), np.log(max_size), (n, 2)))
+    corner = rng.uniform(0.0, 1.0, (n, 2)) * (image_size - wh)
+    return np.concatenate([corner, corner + wh], axis=1)
+
+
+def box_pairs(
+    n: int = 100,
+    *,
+    jitter: float = 0.2,
+    disjoint_fraction: float = 0.2,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ground-truth boxes and predictions near them, some not overlapping.
+
+    ``boxes_true`` come from :func:`random_boxes`. Each prediction moves
+    the centre by ``jitter`` times the box's size times N(0, 1) per axis
+    and scales width and height by ``exp(jitter * N(0, 1))``. Then
+    ``round(disjoint_fraction * n)`` predictions, chosen at random, are
+    moved to the right of their true box with a gap, so that their IoU
+    is 0 and only GIoU, DIoU or CIoU still has a gradient.
+
+    Parameters
+    ----------
+    n : int, default=100
+    jitter : float, default=0.2
+        Relative size of the perturbations, >= 0.
+    disjoint_fraction : float, default=0.2
+        In [0, 1].
+    seed : int, default=0
+
+    Returns
+    -------
+    boxes_true, boxes_pred : ndarray of shape (n, 4), float64, valid xyxy
+        Predictions may reach outside the image.
+
+    Examples
+    --------
+    >>> boxes_true, boxes_pred = box_pairs(10)
+    >>> int((boxes_pred[:, 0] > boxes_true[:, 2]).sum())  # disjoint ones
+    2
+    """
+    n = _count(n, "n")
+    jitter = check_scalar(jitter, "jitter", min_val=0.0)
+    disjoint_fraction = check_scalar(
+        disjoint_fraction, "disjoint_fraction", min_val=0.0, max_val=1.0
+    )
+    rng = _rng(seed)
+    boxes_true = random_boxes(n, seed=int(rng.integers(2**32)))
+    wh = boxes_true[:, 2:] - boxes_true[:, :2]
+    centre = boxes_true[:, :2] + wh / 2
+    centre = centre + jitter * wh * rng.standard_normal((n, 2))
+    wh_pred = wh * np.exp(jitter * rng.standard_normal((n, 2)))
+    boxes_pred = np.concatenate(
+        [centre - wh_pred / 2, centre + wh_pred / 2], axis=1
+    )
+    far = rng.choice(n, round(disjoint_fraction * n), replace=False)
+    gap = wh[far, 0] * rng.uniform(0.1, 1.0, far.size)
+    boxes_pred[far, 0::2] += (boxes_true[far, 2] + gap
+                              - boxes_pred[far, 0])[:, None]
+    return boxes_true, boxes_pred
+
+
+def _paint(
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    half: float,
+    label: int,
+    columns: tuple[float, float],
+) -> None:
+    """Paint a disc or square of half-size ``half`` into ``mask``.
+
+    The centre's column is drawn so that the shape stays at least one pixel
+    inside ``columns``; objects painted into disjoint column ranges
+    therefore never touch.
+    """
+    size = mask.shape[0]
+    yy, xx = np.mgrid[:size, :size] + 0.5
+    cy = rng.uniform(half + 1, size - half - 1)
+    cx = rng.uniform(columns[0] + half + 1, columns[1] - half - 1)
+    if rng.random() < 0.5:
+        inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= half**2
+    else:
+        inside = (abs(yy - cy) <= half) & (abs(xx - cx) <= half)
+    mask[inside] = label
+
+
+def toy_masks(
+    n_images: int = 8,
+    size: int = 32,
+    *,
+    noise: float = 0.3,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy images, each with one small and one large object, and masks.
+
+    Each image has a large object (a disc or square of half-size between
+    ``size / 8`` and ``size / 6``) in one half, left or right, and a small
+    one (half-size between 1 and 2 pixels) in the other, so they never
+    touch. Object pixels have intensity 1, background
+    0, and Gaussian noise of standard deviation ``noise`` is added. The
+    mask labels the pixels 0 (background), 1 (small object) and 2 (large
+    object): the binary segmentation target is ``masks > 0``, and
+    ``masks == 1`` or ``masks == 2`` restricts an IoU to small or large
+    objects, to show how region losses favour large objects.
+
+    Parameters
+    ----------
+    n_images : int, default=8
+    size : int, default=32
+        Image height and width in pixels, >= 16.
+    noise : float, default=0.3
+        Standard deviation of the pixel noise, >= 0.
+    seed : int, default=0
+
+    Returns
+    -------
+    images : ndarray of shape (n_images, size, size), float64
+    masks : ndarray of shape (n_images, size, size), int64 in {0, 1, 2}
+
+    Examples
+    --------
+    >>> images, masks = toy_masks(2)
+    >>> images.shape, sorted(np.unique(masks).tolist())
+    ((2, 32, 32), [0, 1, 2])
+    """
+    n_images = _count(n_images, "n_images")
+    size = _count(size, "size", minimum=16)
+    noise = check_scalar(noise, "noise", min_val=0.0)
+    rng = _rng(seed)
+    masks = np.zeros((n_images, size, size), dtype=np.int64)
+    halves = [(0.0, size / 2), (size / 2, float(size))]
+    for mask in masks:
+        # one object per half image, the side chosen at random
+        side = int(rng.integers(2))
+        large = rng.uniform(size / 8, size / 6)
+        _paint(mask, rng, large, label=2, columns=halves[side])
+        _paint(mask, rng, rng.uniform(1.0, 2.0), 1, halves[1 - side])
+    images = (masks > 0) + noise * rng.standard_normal(masks.shape)
+    return images, masks
+
+
+def toy_token_sequences(
+    n: int = 16,
+    vocab: int = 10,
+    max_len: int = 12,
+    *,
+    min_len: int = 2,
+    pad_id: int = 0,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token sequences of unequal lengths, padded to ``max_len``.
+
+    Lengths are uniform in ``[min_len, max_len]``, with the first sequence
+    of length ``max_len`` and, when ``n >= 2``, the last of length
+    ``min_len``, so padding is always present when the two differ.
+    Tokens are uniform over the ids in ``[0, vocab)`` other than
+    ``pad_id``; padded positions hold ``pad_id``.
+
+    Parameters
+    ----------
+    n : int, default=16
+    vocab : int, default=10
+        Vocabulary size including the padding id, >= 2.
+    max_len : int, default=12
+    min_len : int, default=2
+        In [1, max_len].
+    pad_id : int, default=0
+        In [0, vocab).
+    seed : int, default=0
+
+    Returns
+    -------
+    tokens : ndarray of shape (n, max_len), int64
+    lengths : ndarray of shape (n,), int64
+    mask : ndarray of shape (n, max_len), bool
+        True at real tokens, ``mask[i, j] == (j < lengths[i])``.
+
+    Examples
+    --------
+    >>> tokens, lengths, mask = toy_token_sequences(3, max_len=4)
+    >>> tokens.shape, lengths.tolist(), int(mask.sum())
+    ((3, 4), [4, 3, 2], 9)
+    """
+    n = _count(n, "n")
+    vocab = _count(vocab, "vocab", minimum=2)
+    max_len = _count(max_len, "max_len")
+    min_len = _count(min_len, "min_len")
+    check_scalar(min_len, "min_len", max_val=max_len)
+    pad_id = _count(pad_id, "pad_id", minimum=0)
+    check_scalar(pad_id, "pad_id", max_val=vocab - 1)
+    rng = _rng(seed)
+    lengths = rng.integers(min_len, max_len + 1, n)
+    lengths[0] = max_len
+    if n >= 2:
+        lengths[-1] = min_len
+    mask = np.arange(max_len) < lengths[:, None]
+    # draw from vocab - 1 ids and step over pad_id
+    tokens = rng.integers(0, vocab - 1, (n, max_len))
+    tokens = tokens + (tokens >= pad_id)
+    return np.where(mask, tokens, pad_id), lengths, mask
+
+
+def ctc_toy_task(
+    n: int = 32,
+    T: int = 30,
+    *,
+    num_classes: int = 6,
+    max_target_len: int = 5,
+    num_features: int = 8,
+    symbol_frames: tuple[int, int] = (2, 3),
+    gap_frames: tuple[int, int] = (1, 2),
+    noise: float = 0.5,
+    return_alignment: bool = False,
+    task_seed: int = 0,
+    seed: int = 0,
+) -> tuple[np.ndarray, ...]:
+    """Frame sequences and unaligned label sequences, for training with CTC.
+
+    Each sample's target has a length uniform in ``[1, max_target_len]``
+    and labels uniform in ``[1, num_classes)`` (0 is the blank; repeats
+    occur). Its frames are: a run of blank frames, then for each symbol a
+    run of ``symbol_frames`` frames of that symbol followed by a run of
+    ``gap_frames`` blank frames (run lengths uniform in the inclusive
+    ranges). ``input_lengths`` is the number of frames so used; frames past
+    it are zero. The feature of a frame labelled ``c`` is ``means[c] +
+    noise * N(0, I)``, with ``means`` of shape ``(num_classes,
+    num_features)`` drawn from N(0, I) with ``task_seed``: a per-frame
+    linear classifier can solve the task, and CTC can train it from the
+    targets alone, without the alignment.
+
+    Parameters
+    ----------
+    n : int, default=32
+        Number of samples.
+    T : int, default=30
+        Frames per sample, at least the longest possible sequence,
+        ``max_target_len * (symbol_frames[1] + gap_frames[1]) +
+        gap_frames[1]``.
+    num_classes : int, default=6
+        Classes including the blank 0, >= 2.
+    max_target_len : int, default=5
+    num_features : int, default=8
+    symbol_frames, gap_frames : (int, int), default=(2, 3), (1, 2)
+        Inclusive ranges of run lengths, ``1 <= low <= high``.
+    noise : float, default=0.5
+        Standard deviation of the feature noise, >= 0.
+    return_alignment : bool, default=False
+        Also return the frame labels (T, n), with -1 past the input length.
+    task_seed : int, default=0
+        Seeds the class means, i.e. the task; keep it fixed and vary
+        ``seed`` to draw training and validation sets of one task.
+    seed : int, default=0
+        Seeds the samples.
+
+    Returns
+    -------
+    features : ndarray of shape (T, n, num_features), float64
+        Time first, as :func:`lossbook.ctc_loss` takes ``log_probs``.
+    targets : ndarray of shape (n, max_target_len), int64
+        Padded with 0 past ``target_lengths``.
+    input_lengths : ndarray of shape (n,), int64
+    target_lengths : ndarray of shape (n,), int64
+    alignment : ndarray of shape (T, n), int64
+        Only with ``return_alignment=True``.
+
+    Examples
+    --------
+    >>> features, targets, input_lengths, target_lengths = ctc_toy_task()
+    >>> features.shape, targets.shape
+    ((30, 32, 8), (32, 5))
+    """
+    n = _count(n, "n")
+    T = _count(T, "T")
+    num_classes = _count(num_classes, "num_classes", minimum=2)
+    max_target_len = _count(max_target_len, "max_target_len")
+    num_features = _count(num_features, "num_features")
+    sym = _run_range(symbol_frames, "symbol_frames")
+    gap = _run_range(gap_frames, "gap_frames")
+    noise = check_scalar(noise, "noise", min_val=0.0)
+    longest = max_target_len * (sym[1] + gap[1]) + gap[1]
+    _count(T, "T", minimum=longest)
+    means = _rng(task_seed).standard_normal((num_classes, num_features))
+    rng = _rng(seed)
+    target_lengths = rng.integers(1, max_target_len + 1, n)
+    targets = np.zeros((n, max_target_len), dtype=np.int64)
+    alignment = np.full((T, n), -1, dtype=np.int64)
+    input_lengths = np.zeros(n, dtype=np.int64)
+    for i, length in enumerate(target_lengths):
+        targets[i, :length] = rng.integers(1, num_classes, length)
+        frames = [0] * int(rng.integers(gap[0], gap[1] + 1))
+        for label in targets[i, :length]:
+            frames += [int(label)] * int(rng.integers(sym[0], sym[1] + 1))
+            frames += [0] * int(rng.integers(gap[0], gap[1] + 1))
+        alignment[: len(frames), i] = frames
+        input_lengths[i] = len(frames)
+    used = alignment >= 0
+    features = np.where(
+        used[..., None],
+        means[np.maximum(alignment, 0)]
+        + noise * rng.standard_normal((T, n, num_features)),
+        0.0,
+    )
+    out = (features, targets, input_lengths, target_lengths)
+    return (*out, alignment) if return_alignment else out
+
+
+def _run_range(value: object, name: str) -> tuple[int, int]:
+    """An inclusive range ``(low, high)`` of run lengths, 1 <= low <= high."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (low, high), got {value!r}")
+    low = _count(value[0], f"{name}[0]")
+    high = _count(value[1], f"{name}[1]", minimum=low)
+    return low, high
