@@ -89,6 +89,7 @@ def fit_linear(
     X_val: Any = None,
     y_val: Any = None,
     init_bias: float | np.ndarray = 0.0,
+    output_shape: tuple[int, ...] | None = None,
     **loss_kwargs: Any,
 ) -> FitResult:
     r"""Fit ``link(X W + b)`` to ``y`` by full-batch gradient descent.
@@ -119,6 +120,12 @@ def fit_linear(
         Validation data whose loss is recorded each step.
     init_bias : float or array-like, default=0.0
         Starting bias, e.g. the log prior odds of a rare class.
+    output_shape : tuple of int, optional
+        Reshape the ``(N, K)`` (or ``(N,)``) output to this shape before
+        the loss sees it, e.g. ``(images, height, width, K)`` for a
+        per-pixel model trained with a per-image segmentation loss; the
+        gradient is reshaped back. Validation outputs get the same shape
+        with their own first dimension.
     **loss_kwargs
         Passed to ``loss`` and :func:`lossbook.gradient` (not ``reduction``:
         training always uses the mean).
@@ -147,18 +154,23 @@ def fit_linear(
     bias = np.zeros(shape[1:]) + np.asarray(init_bias, dtype=float)
     model = FitResult(weights, bias, link)
 
-    def record(data_X, data_y, curve):
+    def shaped(out, shape):
+        return out if shape is None else out.reshape(shape)
+
+    def record(data_X, data_y, curve, shape):
         if data_X is not None:
-            out = predict_linear(model, data_X)
+            out = shaped(predict_linear(model, data_X), shape)
             curve.append(float(loss(data_y, out, **loss_kwargs)))
 
+    val_shape = None if output_shape is None else (-1, *output_shape[1:])
     for _ in range(int(steps)):
-        record(X, y, model.train_loss)
-        record(X_val, y_val, model.val_loss)
+        record(X, y, model.train_loss, output_shape)
+        record(X_val, y_val, model.val_loss, val_shape)
         out = _apply_link(X @ model.weights + model.bias, link)
-        g = _link_backward(gradient(loss, y, out, **loss_kwargs), out, link)
+        g = gradient(loss, y, shaped(out, output_shape), **loss_kwargs)
+        g = _link_backward(g.reshape(out.shape), out, link)
         model.weights = model.weights - lr * (X.T @ g)
         model.bias = model.bias - lr * g.sum(axis=0)
-    record(X, y, model.train_loss)
-    record(X_val, y_val, model.val_loss)
+    record(X, y, model.train_loss, output_shape)
+    record(X_val, y_val, model.val_loss, val_shape)
     return model
