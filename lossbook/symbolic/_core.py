@@ -15,7 +15,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-__all__ = ["ORACLE_DIGITS", "LossDefinition"]
+__all__ = ["ORACLE_DIGITS", "LossDefinition", "ulp_error"]
 
 #: Decimal digits the oracle works with (far beyond float64's 16).
 ORACLE_DIGITS = 50
@@ -50,9 +50,14 @@ class LossDefinition:
     notes: str = ""
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def latex(self, lhs: str | None = None) -> str:
-        """LaTeX of the definition, optionally as ``lhs = ...``."""
-        body = sp.latex(self.expr)
+    def latex(self, lhs: str | None = None,
+              symbol_names: dict[sp.Symbol, str] | None = None) -> str:
+        """LaTeX of the definition, optionally as ``lhs = ...``.
+
+        ``symbol_names`` maps symbols to the LaTeX they print as, e.g.
+        ``{label_smoothing: r"\\varepsilon"}``.
+        """
+        body = sp.latex(self.expr, symbol_names=symbol_names or {})
         return body if lhs is None else f"{lhs} = {body}"
 
     def derivative(self, wrt: sp.Symbol | None = None) -> sp.Expr:
@@ -90,8 +95,8 @@ class LossDefinition:
         return self._cache[key]
 
     def evaluate(self, *values: float, expr: sp.Expr | None = None,
-                 **params: float) -> mpmath.mpf:
-        """The exact value at float inputs, to :data:`ORACLE_DIGITS` digits.
+                 dps: int = ORACLE_DIGITS, **params: float) -> mpmath.mpf:
+        """The exact value at float inputs, to ``dps`` significant digits.
 
         Inputs are taken as the exact binary value of each float, so the
         result is the true value of the loss at the arguments the NumPy
@@ -102,7 +107,7 @@ class LossDefinition:
         missing = [s.name for s in self.params if s.name not in params]
         if missing:
             raise TypeError(f"{self.name} needs parameter(s) {missing}")
-        with mpmath.workdps(ORACLE_DIGITS):
+        with mpmath.workdps(dps):
             args = [mpmath.mpf(float(v)) for v in values]
             args += [mpmath.mpf(float(params[s.name]))
                      for s in by_name.values()]
