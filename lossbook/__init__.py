@@ -1,6 +1,77 @@
 """lossbook: loss functions for machine learning, exact and stable.
 
-Every loss of the book is importable from here; see the API reference.
+Every loss of the book's API is importable from here, e.g.
+``lossbook.huber`` or ``lossbook.cross_entropy``; the symbolic definitions
+are in :mod:`lossbook.symbolic`, the toy data sets in :mod:`lossbook.data`.
+
+Examples
+--------
+>>> import lossbook as lb
+>>> float(lb.mse([0.0, 0.0], [1.0, 3.0]))
+5.0
 """
 
+from lossbook import data, plotting, symbolic, training
+from lossbook.average import RunningMean, average_loss
+from lossbook.boxes import (
+    box_convert,
+    box_iou,
+    ciou_loss,
+    diou_loss,
+    generalized_box_iou,
+    giou_loss,
+    iou_loss,
+)
+from lossbook.classification import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    categorical_cross_entropy,
+    cross_entropy,
+    sparse_categorical_cross_entropy,
+)
+from lossbook.ctc import ctc_gradient, ctc_loss
+from lossbook.focal import sigmoid_focal_loss, softmax_focal_loss
+from lossbook.gradients import gradient
+from lossbook.regression import huber, log_cosh, mae, mse, smooth_l1
+from lossbook.segmentation import (
+    cross_entropy_iou_loss_2d,
+    dice_loss,
+    soft_iou_loss,
+)
+from lossbook.sequence import sequence_cross_entropy
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "RunningMean",
+    "average_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "box_convert",
+    "box_iou",
+    "categorical_cross_entropy",
+    "ciou_loss",
+    "cross_entropy",
+    "cross_entropy_iou_loss_2d",
+    "ctc_gradient",
+    "ctc_loss",
+    "data",
+    "dice_loss",
+    "diou_loss",
+    "generalized_box_iou",
+    "giou_loss",
+    "gradient",
+    "huber",
+    "iou_loss",
+    "log_cosh",
+    "mae",
+    "mse",
+    "plotting",
+    "sequence_cross_entropy",
+    "sigmoid_focal_loss",
+    "smooth_l1",
+    "soft_iou_loss",
+    "softmax_focal_loss",
+    "symbolic",
+    "training",
+]

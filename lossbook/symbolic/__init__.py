@@ -1,11 +1,59 @@
 """SymPy definitions of lossbook's losses: one source of truth per loss.
 
-Each definition is a :class:`LossDefinition`. The book shows its LaTeX,
-differentiates it and takes its limits; the tests evaluate it at 50 digits
-as the oracle for the NumPy functions; :func:`lossbook.gradient` implements
-its derivative in closed form.
+Each definition is a function named like the NumPy loss that returns a
+:class:`LossDefinition` (structural sizes such as ``num_classes`` are its
+arguments). The book shows its LaTeX, differentiates it and takes its
+limits; the tests evaluate it with mpmath as the oracle for the NumPy
+functions; :func:`lossbook.gradient` implements its derivative in closed
+form.
+
+Examples
+--------
+>>> from lossbook import symbolic as sym
+>>> sym.mse().latex()
+'\\\\left(- y + \\\\hat{y}\\\\right)^{2}'
 """
 
 from lossbook.symbolic._core import ORACLE_DIGITS, LossDefinition, ulp_error
+from lossbook.symbolic.boxes import ciou_loss, diou_loss, giou_loss, iou_loss
+from lossbook.symbolic.classification import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    categorical_cross_entropy,
+    cross_entropy,
+    sequence_cross_entropy,
+    sparse_categorical_cross_entropy,
+)
+from lossbook.symbolic.focal import sigmoid_focal_loss, softmax_focal_loss
+from lossbook.symbolic.regression import huber, log_cosh, mae, mse, smooth_l1
+from lossbook.symbolic.segmentation import (
+    cross_entropy_iou_loss_2d,
+    dice_loss,
+    soft_iou_loss,
+)
 
-__all__ = ["ORACLE_DIGITS", "LossDefinition", "ulp_error"]
+__all__ = [
+    "ORACLE_DIGITS",
+    "LossDefinition",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "categorical_cross_entropy",
+    "ciou_loss",
+    "cross_entropy",
+    "cross_entropy_iou_loss_2d",
+    "dice_loss",
+    "diou_loss",
+    "giou_loss",
+    "huber",
+    "iou_loss",
+    "log_cosh",
+    "mae",
+    "mse",
+    "sequence_cross_entropy",
+    "sigmoid_focal_loss",
+    "smooth_l1",
+    "soft_iou_loss",
+    "softmax_focal_loss",
+    "sparse_categorical_cross_entropy",
+    "ulp_error",
+]
