@@ -47,7 +47,7 @@ _STYLE = {
     "axes.edgecolor": "#333333",
     "axes.labelcolor": "#111111",
     "axes.titlesize": 12,
-    "axes.titleweight": "semibold",
+    "axes.titleweight": "bold",
     "axes.labelsize": 11,
     "axes.grid": True,
     "axes.spines.top": False,

@@ -90,6 +90,7 @@ def fit_linear(
     y_val: Any = None,
     init_bias: float | np.ndarray = 0.0,
     output_shape: tuple[int, ...] | None = None,
+    callback: Callable[[FitResult, int], None] | None = None,
     **loss_kwargs: Any,
 ) -> FitResult:
     r"""Fit ``link(X W + b)`` to ``y`` by full-batch gradient descent.
@@ -126,6 +127,9 @@ def fit_linear(
         per-pixel model trained with a per-image segmentation loss; the
         gradient is reshaped back. Validation outputs get the same shape
         with their own first dimension.
+    callback : callable, optional
+        Called as ``callback(model, step)`` after every update, e.g. to
+        record accuracy along the way.
     **loss_kwargs
         Passed to ``loss`` and :func:`lossbook.gradient` (not ``reduction``:
         training always uses the mean).
@@ -163,7 +167,7 @@ def fit_linear(
             curve.append(float(loss(data_y, out, **loss_kwargs)))
 
     val_shape = None if output_shape is None else (-1, *output_shape[1:])
-    for _ in range(int(steps)):
+    for step in range(int(steps)):
         record(X, y, model.train_loss, output_shape)
         record(X_val, y_val, model.val_loss, val_shape)
         out = _apply_link(X @ model.weights + model.bias, link)
@@ -171,6 +175,8 @@ def fit_linear(
         g = _link_backward(g.reshape(out.shape), out, link)
         model.weights = model.weights - lr * (X.T @ g)
         model.bias = model.bias - lr * g.sum(axis=0)
+        if callback is not None:
+            callback(model, step)
     record(X, y, model.train_loss, output_shape)
     record(X_val, y_val, model.val_loss, val_shape)
     return model

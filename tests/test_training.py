@@ -97,3 +97,10 @@ def test_bad_arguments(kwargs, match):
 def test_x_must_be_two_dimensional():
     with pytest.raises(ValueError, match="X must have shape"):
         training.fit_linear(np.zeros(3), np.zeros(3), lb.mse)
+
+
+def test_callback_sees_every_step():
+    seen = []
+    training.fit_linear(np.ones((2, 1)), np.ones(2), lb.mse, steps=4,
+                        callback=lambda model, step: seen.append(step))
+    assert seen == [0, 1, 2, 3]
