@@ -72,7 +72,7 @@ def test_output_shape_feeds_a_per_image_loss():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(2 * 4 * 4, 3))
     masks = (rng.random((2, 4, 4)) < 0.4).astype(float)
-    fit = training.fit_linear(X, masks.reshape(-1), lb.mse, link="sigmoid",
+    fit = training.fit_linear(X, masks, lb.mse, link="sigmoid",
                               steps=3, output_shape=(2, 4, 4))
     direct = training.fit_linear(X, masks.reshape(-1), lb.mse,
                                  link="sigmoid", steps=3)
