@@ -1,3 +1,968 @@
-"""Placeholder: filled in by the library work."""
+r"""Bounding-box losses: IoU, GIoU, DIoU and CIoU, and box utilities.
 
-GRADIENTS: dict = {}
+Boxes are ``(..., 4)`` arrays in corner form ``(x1, y1, x2, y2)`` with
+``x1 <= x2`` and ``y1 <= y2`` unless a format says otherwise. The four
+losses share one private core, ``_geometry``, which returns the
+intersection, the union, the enclosing box (area and squared diagonal)
+and the squared distance between the centres; IoU, GIoU, DIoU and CIoU
+each add one term to what the core returns, and CIoU builds on DIoU.
+
+The core measures areas without cancellation. The enclosing box is cut
+by the boxes' edges into a 3 x 3 grid of cells; every cell is covered by
+both boxes, by one of them or by neither, and each area the losses need
+is a sum of non-negative cell areas:
+
+* ``1 - IoU = (U - I) / U`` uses the cells covered by exactly one box,
+  instead of subtracting two nearly equal numbers for well-fitting boxes;
+* ``C - U`` (the GIoU penalty) is the sum of the cells covered by neither.
+
+The SymPy definitions are in :mod:`lossbook.symbolic.boxes`; the
+gradients with respect to ``boxes_pred`` are in ``GRADIENTS`` (used by
+:func:`lossbook.gradient`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from lossbook._validation import (
+    as_float_array,
+    check_box_format,
+    check_boxes,
+    check_nonnegative,
+    check_reduction,
+    check_same_shape,
+    check_scalar,
+    common_dtype,
+    reduce,
+    reduce_gradient,
+)
+
+__all__ = [
+    "GRADIENTS",
+    "box_convert",
+    "box_iou",
+    "ciou_loss",
+    "diou_loss",
+    "generalized_box_iou",
+    "giou_loss",
+    "iou_loss",
+]
+
+# ---------------------------------------------------------------------------
+# formats
+# ---------------------------------------------------------------------------
+
+
+def _checked_boxes(boxes: ArrayLike, fmt: str, name: str) -> np.ndarray:
+    """Validate boxes given in ``fmt``: corners ordered, or sizes >= 0."""
+    if fmt == "xyxy":
+        return check_boxes(boxes, name)
+    arr = as_float_array(boxes, name)
+    # an all-zero array of the same shape passes every corner check, so
+    # this call checks the (..., 4) shape alone
+    check_boxes(np.zeros(arr.shape, dtype=arr.dtype), name)
+    # a width or height is a size, not a corner: check its sign directly
+    check_scalar(float(arr[..., 2].min()), f"the widths (column 2) of "
+                 f"{name} in format {fmt!r}", min_val=0.0)
+    check_scalar(float(arr[..., 3].min()), f"the heights (column 3) of "
+                 f"{name} in format {fmt!r}", min_val=0.0)
+    return arr
+
+
+def _to_xyxy(b: np.ndarray, fmt: str) -> np.ndarray:
+    a, c, w, h = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    if fmt == "xyxy":
+        return b.copy()
+    if fmt == "xywh":
+        return np.stack([a, c, a + w, c + h], axis=-1)
+    return np.stack([a - w / 2, c - h / 2, a + w / 2, c + h / 2], axis=-1)
+
+
+def _from_xyxy(b: np.ndarray, fmt: str) -> np.ndarray:
+    x1, y1, x2, y2 = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    if fmt == "xyxy":
+        return b
+    if fmt == "xywh":
+        return np.stack([x1, y1, x2 - x1, y2 - y1], axis=-1)
+    # (x1 + x2) / 2 is the correctly rounded centre (halving is exact)
+    return np.stack(
+        [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], axis=-1
+    )
+
+
+def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
+    r"""Convert boxes between corner, corner-size and centre-size formats.
+
+    Detectors and datasets disagree on how a box is written: COCO stores
+    ``xywh``, many heads predict ``cxcywh``, and the losses here take
+    ``xyxy``. Convert once at the boundary.
+
+    .. math::
+
+        \texttt{xyxy} = (x_1, y_1, x_2, y_2), \quad
+        \texttt{xywh} = (x_1, y_1, x_2 - x_1, y_2 - y_1), \quad
+        \texttt{cxcywh} = \bigl(\tfrac{x_1 + x_2}{2},
+        \tfrac{y_1 + y_2}{2}, x_2 - x_1, y_2 - y_1\bigr)
+
+    Parameters
+    ----------
+    boxes : array-like of shape (..., 4)
+        Boxes in ``in_fmt``.
+    in_fmt : {"xyxy", "xywh", "cxcywh"}
+        Format of ``boxes``.
+    out_fmt : {"xyxy", "xywh", "cxcywh"}
+        Format of the result.
+
+    Returns
+    -------
+    numpy.ndarray of shape (..., 4)
+        A new array (never ``boxes`` itself), float32 for float32 input,
+        float64 otherwise.
+
+    Raises
+    ------
+    ValueError
+        If a format is unknown, ``boxes`` is empty, not of shape
+        ``(..., 4)`` or not finite, an ``xyxy`` box has ``x2 < x1`` or
+        ``y2 < y1``, or an ``xywh``/``cxcywh`` box has a negative width or
+        height.
+    TypeError
+        If ``boxes`` is not numeric.
+
+    Notes
+    -----
+    Matches ``torchvision.ops.box_convert`` for these three formats, except
+    that integer boxes are returned as float64 and that the input is
+    validated. Conversions go through ``xyxy``; each step rounds at most
+    once per coordinate, so a round trip returns the input to within an
+    ulp of the largest coordinate involved.
+
+    See Also
+    --------
+    box_iou : Pairwise IoU of ``xyxy`` boxes.
+
+    Examples
+    --------
+    >>> from lossbook.boxes import box_convert
+    >>> box_convert([0.0, 0.0, 4.0, 2.0], "xyxy", "cxcywh")
+    array([2., 1., 4., 2.])
+    >>> box_convert([1.0, 1.0, 2.0, 3.0], "xywh", "xyxy")
+    array([1., 1., 3., 4.])
+    """
+    check_box_format(in_fmt, "in_fmt")
+    check_box_format(out_fmt, "out_fmt")
+    arr = _checked_boxes(boxes, in_fmt, "boxes")
+    return _from_xyxy(_to_xyxy(arr, in_fmt), out_fmt)
+
+
+# ---------------------------------------------------------------------------
+# the shared core
+# ---------------------------------------------------------------------------
+
+
+class _Geometry(NamedTuple):
+    """What every IoU-type loss is made of, for one pair of boxes."""
+
+    inter: np.ndarray  # I, the intersection's area
+    union: np.ndarray  # U = I + only_one
+    only_one: np.ndarray  # U - I, covered by exactly one box
+    enclosing: np.ndarray  # C, area of the smallest enclosing box
+    uncovered: np.ndarray  # C - U, covered by neither box
+    diagonal2: np.ndarray  # squared diagonal of the enclosing box
+    centre2: np.ndarray  # squared distance between the centres
+
+
+def _axis_cells(
+    t1: np.ndarray, t2: np.ndarray, p1: np.ndarray, p2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cut one axis of the enclosing interval at the boxes' edges.
+
+    Returns the lengths of the left, middle and right pieces, which box
+    covers each (true, pred) and the enclosing length. The middle piece
+    is the overlap when the intervals meet (covered by both) and the gap
+    when they do not (covered by neither); the left piece belongs to the
+    box that starts first, the right piece to the box that ends last.
+    """
+    start, end = np.maximum(t1, p1), np.minimum(t2, p2)
+    lo, hi = np.minimum(t1, p1), np.maximum(t2, p2)
+    meet = end >= start
+    lengths = np.stack(
+        [np.minimum(start, end) - lo, np.abs(end - start),
+         hi - np.maximum(start, end)], axis=-1)
+    cover_true = np.stack([t1 <= p1, meet, t2 >= p2], axis=-1)
+    cover_pred = np.stack([p1 < t1, meet, p2 > t2], axis=-1)
+    return lengths, cover_true, cover_pred, hi - lo
+
+
+def _geometry(bt: np.ndarray, bp: np.ndarray) -> _Geometry:
+    """Areas and distances of the box pairs ``bt``, ``bp`` (broadcast)."""
+    lx, tx, px, cw = _axis_cells(bt[..., 0], bt[..., 2],
+                                 bp[..., 0], bp[..., 2])
+    ly, ty, py, ch = _axis_cells(bt[..., 1], bt[..., 3],
+                                 bp[..., 1], bp[..., 3])
+    cells = lx[..., :, None] * ly[..., None, :]
+    by_true = tx[..., :, None] & ty[..., None, :]
+    by_pred = px[..., :, None] & py[..., None, :]
+    zero = np.zeros((), dtype=cells.dtype)
+    inter = np.where(by_true & by_pred, cells, zero).sum(axis=(-2, -1))
+    only_one = np.where(by_true ^ by_pred, cells, zero).sum(axis=(-2, -1))
+    uncovered = np.where(by_true | by_pred, zero, cells).sum(axis=(-2, -1))
+    # centre difference as (p1 - t1) + (p2 - t2): each difference is
+    # exactly rounded, unlike the sums p1 + p2 and t1 + t2
+    dx = ((bp[..., 0] - bt[..., 0]) + (bp[..., 2] - bt[..., 2])) / 2
+    dy = ((bp[..., 1] - bt[..., 1]) + (bp[..., 3] - bt[..., 3])) / 2
+    return _Geometry(
+        inter=inter,
+        union=inter + only_one,
+        only_one=only_one,
+        enclosing=cw * ch,
+        uncovered=uncovered,
+        diagonal2=cw * cw + ch * ch,
+        centre2=dx * dx + dy * dy,
+    )
+
+
+def _ratio(
+    num: np.ndarray, den: np.ndarray, at_zero: float = 0.0
+) -> np.ndarray:
+    """``num / den``, and ``at_zero`` where ``den == 0``.
+
+    Each ratio of the box losses has a numerator that vanishes with its
+    denominator; 0 is its limit as ``eps -> 0+``. (The segmentation losses
+    use the same rule for ``smooth -> 0+``.)
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den == 0, np.asarray(at_zero, den.dtype), num / den)
+
+
+def _iou_term(g: _Geometry, eps: float) -> np.ndarray:
+    """``1 - I / (U + eps)``, as ``(U - I + eps) / (U + eps)``."""
+    # U = 0 only for two zero-area boxes with eps = 0: I/(U+eps) -> 0
+    return _ratio(g.only_one + eps, g.union + eps, at_zero=1.0)
+
+
+def _giou_term(g: _Geometry, eps: float) -> np.ndarray:
+    return _ratio(g.uncovered, g.enclosing + eps)
+
+
+def _diou_term(g: _Geometry, eps: float) -> np.ndarray:
+    return _ratio(g.centre2, g.diagonal2 + eps)
+
+
+_CIOU_K = 4 / np.pi**2
+
+
+def _angle_gap(bt: np.ndarray, bp: np.ndarray) -> np.ndarray:
+    """``atan2(w, h) - atan2(w_hat, h_hat)`` in one atan2 call.
+
+    The difference of the angles of (h, w) and (h_hat, w_hat) is the
+    atan2 of their cross and dot products; it avoids subtracting two
+    nearly equal angles. A point box (w = h = 0) has angle 0 by atan2's
+    convention, and cross = dot = 0 only then: use the two angles there.
+    """
+    w, h = bt[..., 2] - bt[..., 0], bt[..., 3] - bt[..., 1]
+    wp, hp = bp[..., 2] - bp[..., 0], bp[..., 3] - bp[..., 1]
+    cross, dot = w * hp - wp * h, h * hp + w * wp
+    both_zero = (cross == 0) & (dot == 0)
+    return np.where(both_zero, np.arctan2(w, h) - np.arctan2(wp, hp),
+                    np.arctan2(cross, dot))
+
+
+def _ciou_term(
+    iou_term: np.ndarray, v: np.ndarray, eps: float
+) -> np.ndarray:
+    """``alpha v = v^2 / (1 - iou + v + eps)``; 0 where ``v = 0``."""
+    return _ratio(v * v, iou_term + v + eps)
+
+
+# ---------------------------------------------------------------------------
+# pairwise
+# ---------------------------------------------------------------------------
+
+
+def _pairwise(
+    boxes1: ArrayLike, boxes2: ArrayLike
+) -> tuple[_Geometry, np.ndarray]:
+    b1 = check_boxes(boxes1, "boxes1")
+    b2 = check_boxes(boxes2, "boxes2")
+    dtype = common_dtype(b1, b2)
+    b1 = b1.astype(dtype, copy=False)
+    b2 = b2.astype(dtype, copy=False)
+    # (*A, 4) against (*B, 4): put A's axes in front of B's
+    b1 = b1.reshape(b1.shape[:-1] + (1,) * (b2.ndim - 1) + (4,))
+    g = _geometry(b1, b2)
+    return g, _ratio(g.inter, g.union)
+
+
+def box_iou(boxes1: ArrayLike, boxes2: ArrayLike) -> np.ndarray:
+    r"""Intersection over union of every box in ``boxes1`` with every box
+    in ``boxes2``.
+
+    Used to match predictions to ground truth (anchors, NMS, mAP), not as
+    a loss; :func:`iou_loss` is the element-wise loss.
+
+    .. math::
+
+        \mathrm{IoU}_{ij} = \frac{|B_i \cap B'_j|}{|B_i \cup B'_j|}
+
+    with :math:`B_i` = ``boxes1[i]`` and :math:`B'_j` = ``boxes2[j]``.
+
+    Parameters
+    ----------
+    boxes1 : array-like of shape (N, 4)
+        Boxes ``(x1, y1, x2, y2)``. Any ``(..., 4)`` shape is accepted.
+    boxes2 : array-like of shape (M, 4)
+        Boxes ``(x1, y1, x2, y2)``. Any ``(..., 4)`` shape is accepted.
+
+    Returns
+    -------
+    numpy.ndarray of shape (N, M)
+        IoU in [0, 1]; in general the batch shape of ``boxes1`` followed
+        by that of ``boxes2``. float32 if both inputs are float32.
+
+    Raises
+    ------
+    ValueError
+        If either input is empty, not finite, not of shape ``(..., 4)`` or
+        has a box with ``x2 < x1`` or ``y2 < y1``.
+    TypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    Matches ``torchvision.ops.box_iou``, except for two boxes of zero area
+    (union 0): torchvision returns NaN (0/0), lossbook returns 0, the
+    limit of :math:`I / (U + \epsilon)` as :math:`\epsilon \to 0^+` that
+    :func:`iou_loss` also uses.
+
+    See Also
+    --------
+    generalized_box_iou : Pairwise GIoU.
+    iou_loss : ``1 - IoU`` of matching boxes, as a loss.
+
+    Examples
+    --------
+    >>> from lossbook.boxes import box_iou
+    >>> # the 1x1 box covers a quarter of the 2x2 box, and touches the
+    >>> # other 1x1 box only along an edge
+    >>> box_iou([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]],
+    ...         [[0.0, 0.0, 1.0, 1.0]])
+    array([[0.25],
+           [0.  ]])
+    """
+    return _pairwise(boxes1, boxes2)[1]
+
+
+def generalized_box_iou(boxes1: ArrayLike, boxes2: ArrayLike) -> np.ndarray:
+    r"""Generalized IoU of every box in ``boxes1`` with every box in
+    ``boxes2``.
+
+    GIoU keeps ranking boxes that do not overlap, by how far apart they
+    are; DETR's Hungarian matcher uses it as a matching cost.
+
+    .. math::
+
+        \mathrm{GIoU}_{ij} = \mathrm{IoU}_{ij}
+        - \frac{|C_{ij}| - |B_i \cup B'_j|}{|C_{ij}|}
+
+    where :math:`C_{ij}` is the smallest box enclosing ``boxes1[i]`` and
+    ``boxes2[j]``.
+
+    Parameters
+    ----------
+    boxes1 : array-like of shape (N, 4)
+        Boxes ``(x1, y1, x2, y2)``. Any ``(..., 4)`` shape is accepted.
+    boxes2 : array-like of shape (M, 4)
+        Boxes ``(x1, y1, x2, y2)``. Any ``(..., 4)`` shape is accepted.
+
+    Returns
+    -------
+    numpy.ndarray of shape (N, M)
+        GIoU in (-1, 1]; in general the batch shape of ``boxes1`` followed
+        by that of ``boxes2``.
+
+    Raises
+    ------
+    ValueError
+        If either input is empty, not finite, not of shape ``(..., 4)`` or
+        has a box with ``x2 < x1`` or ``y2 < y1``.
+    TypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    Matches ``torchvision.ops.generalized_box_iou``, except where it
+    divides 0 by 0 (boxes whose enclosing box has zero area): there
+    torchvision returns NaN and lossbook takes each 0/0 ratio as 0, the
+    limit as :math:`\epsilon \to 0^+` of :func:`giou_loss`'s ratios.
+
+    See Also
+    --------
+    box_iou : Pairwise IoU.
+    giou_loss : ``1 - GIoU`` of matching boxes, as a loss.
+
+    References
+    ----------
+    Rezatofighi et al. (2019), *Generalized Intersection over Union: A
+    Metric and a Loss for Bounding Box Regression*, arXiv:1902.09630
+    [rezatofighi2019giou].
+
+    Examples
+    --------
+    >>> from lossbook.boxes import generalized_box_iou
+    >>> # unit boxes one unit apart: IoU 0, enclosing area 3, union 2
+    >>> np.round(generalized_box_iou([[0.0, 0.0, 1.0, 1.0]],
+    ...                              [[2.0, 0.0, 3.0, 1.0]]), 6)
+    array([[-0.333333]])
+    """
+    g, iou = _pairwise(boxes1, boxes2)
+    return iou - _ratio(g.uncovered, g.enclosing)
+
+
+# ---------------------------------------------------------------------------
+# element-wise losses
+# ---------------------------------------------------------------------------
+
+
+def _prepare(
+    boxes_true: ArrayLike, boxes_pred: ArrayLike, eps: object,
+    reduction: str,
+) -> tuple[np.ndarray, np.ndarray, float, np.dtype]:
+    """Validate a loss's arguments; return both boxes in one dtype, eps and
+    the dtype of a gradient with respect to ``boxes_pred``."""
+    check_reduction(reduction)
+    eps = check_nonnegative(eps, "eps")
+    bt = check_boxes(boxes_true, "boxes_true")
+    bp = check_boxes(boxes_pred, "boxes_pred")
+    check_same_shape(bt, "boxes_true", bp, "boxes_pred")
+    dtype = common_dtype(bt, bp)
+    return (bt.astype(dtype, copy=False), bp.astype(dtype, copy=False),
+            eps, bp.dtype)
+
+
+def iou_loss(
+    boxes_true: ArrayLike,
+    boxes_pred: ArrayLike,
+    *,
+    eps: float = 1e-7,
+    reduction: str = "mean",
+) -> np.ndarray:
+    r"""IoU loss: one minus the intersection over union of matching boxes.
+
+    The plainest overlap loss: scale-invariant, unlike an L1 or smooth-L1
+    loss on coordinates, but flat (gradient 0) as soon as the boxes stop
+    overlapping, which :func:`giou_loss` and :func:`diou_loss` fix.
+
+    .. math::
+
+        \ell = 1 - \frac{I}{U + \epsilon}
+
+    with :math:`I` and :math:`U` the areas of the intersection and the
+    union of ``boxes_true[i]`` and ``boxes_pred[i]``, and
+    :math:`\epsilon` = ``eps``.
+
+    Parameters
+    ----------
+    boxes_true : array-like of shape (..., 4)
+        Target boxes ``(x1, y1, x2, y2)``, ``x1 <= x2``, ``y1 <= y2``.
+    boxes_pred : array-like of shape (..., 4)
+        Predicted boxes, the same shape as ``boxes_true``.
+    eps : float, default=1e-7
+        Added to the union (torchvision's placement). ``eps=0`` gives the
+        exact IoU loss; it must be >= 0.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        ``"mean"`` averages over the boxes.
+
+    Returns
+    -------
+    numpy.ndarray
+        A scalar for ``"mean"`` and ``"sum"``; shape ``(...)`` (one value
+        per box) for ``"none"``. In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an input is empty, not finite, not of shape
+        ``(..., 4)`` or has a box with ``x2 < x1`` or ``y2 < y1``, ``eps``
+        is negative, or ``reduction`` is unknown.
+    TypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    torchvision has no separate IoU loss; this is the first part of its
+    ``generalized_box_iou_loss``, with the same ``eps`` placement, and the
+    loss UnitBox writes as :math:`-\ln \mathrm{IoU}` taken without the log.
+    ``eps`` is an absolute area: for boxes whose area is comparable to it
+    (e.g. normalised coordinates of tiny objects) it visibly lowers the
+    IoU; pass ``eps=0`` for the exact value.
+
+    Zero-area boxes: with ``eps > 0`` a zero-area box compared with itself
+    has IoU 0 and loss **1**, as in torchvision (pytorch/vision#7746). With
+    ``eps=0`` that case is 0/0; lossbook defines it as the limit
+    :math:`\epsilon \to 0^+`, the same loss 1, so the loss is never NaN.
+
+    The gradient (:func:`gradient`) is exact away from the kinks; where a
+    predicted edge is level with a true edge, or the boxes just touch, it
+    is the one-sided derivative as that predicted coordinate increases.
+
+    See Also
+    --------
+    giou_loss, diou_loss, ciou_loss : IoU plus one more term.
+    box_iou : Pairwise IoU.
+
+    References
+    ----------
+    Yu et al. (2016), *UnitBox: An Advanced Object Detection Network*,
+    arXiv:1608.01471 [yu2016unitbox]; Rahman and Wang (2016), *Optimizing
+    Intersection-Over-Union in Deep Neural Networks for Image
+    Segmentation* [rahman2016iou].
+
+    Examples
+    --------
+    >>> from lossbook.boxes import iou_loss
+    >>> big = [[0.0, 0.0, 2.0, 2.0]] * 3
+    >>> pred = [[0.0, 0.0, 2.0, 2.0],  # identical: loss 0
+    ...         [0.0, 0.0, 1.0, 1.0],  # a quarter of it: IoU 1/4
+    ...         [2.0, 0.0, 3.0, 1.0]]  # touching an edge: IoU 0
+    >>> iou_loss(big, pred, eps=0.0, reduction="none")
+    array([0.  , 0.75, 1.  ])
+    """
+    bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
+    return reduce(_iou_term(_geometry(bt, bp), eps), reduction)
+
+
+def giou_loss(
+    boxes_true: ArrayLike,
+    boxes_pred: ArrayLike,
+    *,
+    eps: float = 1e-7,
+    reduction: str = "mean",
+) -> np.ndarray:
+    r"""Generalized IoU loss: the IoU loss plus the empty share of the
+    enclosing box.
+
+    Unlike the IoU loss it still has a gradient when the boxes do not
+    overlap: it pulls them together by shrinking the smallest box that
+    encloses both.
+
+    .. math::
+
+        \ell = 1 - \frac{I}{U + \epsilon} + \frac{C - U}{C + \epsilon}
+
+    with :math:`C` the area of the smallest box enclosing
+    ``boxes_true[i]`` and ``boxes_pred[i]``.
+
+    Parameters
+    ----------
+    boxes_true : array-like of shape (..., 4)
+        Target boxes ``(x1, y1, x2, y2)``, ``x1 <= x2``, ``y1 <= y2``.
+    boxes_pred : array-like of shape (..., 4)
+        Predicted boxes, the same shape as ``boxes_true``.
+    eps : float, default=1e-7
+        Added to the union and to the enclosing area (torchvision's
+        placement). ``eps=0`` gives the paper's formula; it must be >= 0.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        ``"mean"`` averages over the boxes.
+
+    Returns
+    -------
+    numpy.ndarray
+        A scalar for ``"mean"`` and ``"sum"``; shape ``(...)`` for
+        ``"none"``. In [0, 2): near 2 for distant boxes.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an input is empty, not finite, not of shape
+        ``(..., 4)`` or has a box with ``x2 < x1`` or ``y2 < y1``, ``eps``
+        is negative, or ``reduction`` is unknown.
+    TypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    Matches ``torchvision.ops.generalized_box_iou_loss`` (``eps=1e-7``),
+    whose default reduction is ``"none"`` where lossbook's is ``"mean"``.
+    A zero-area box compared with itself gives loss 1 there and here
+    (pytorch/vision#7746). With ``eps=0`` each 0/0 ratio (zero union, or
+    zero enclosing area) is taken as its limit :math:`\epsilon \to 0^+`,
+    which is 0, so the loss is never NaN. The term :math:`C - U` is
+    computed as the area covered by neither box, not as a difference.
+
+    The gradient is exact away from the kinks, and one-sided there, as for
+    :func:`iou_loss`.
+
+    See Also
+    --------
+    iou_loss : Without the enclosing-box term.
+    diou_loss : Penalises the centre distance instead.
+    generalized_box_iou : Pairwise GIoU.
+
+    References
+    ----------
+    Rezatofighi et al. (2019), *Generalized Intersection over Union: A
+    Metric and a Loss for Bounding Box Regression*, arXiv:1902.09630
+    [rezatofighi2019giou].
+
+    Examples
+    --------
+    >>> from lossbook.boxes import giou_loss
+    >>> # unit boxes one unit apart: IoU 0, C = 3, U = 2, loss 1 + 1/3;
+    >>> # a 2x2 box and its top-right quarter: C = U, loss 1 - 1/4
+    >>> np.round(giou_loss([[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 2.0, 2.0]],
+    ...                    [[2.0, 0.0, 3.0, 1.0], [1.0, 1.0, 2.0, 2.0]],
+    ...                    eps=0.0, reduction="none"), 6)
+    array([1.333333, 0.75    ])
+    """
+    bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
+    g = _geometry(bt, bp)
+    return reduce(_iou_term(g, eps) + _giou_term(g, eps), reduction)
+
+
+def diou_loss(
+    boxes_true: ArrayLike,
+    boxes_pred: ArrayLike,
+    *,
+    eps: float = 1e-7,
+    reduction: str = "mean",
+) -> np.ndarray:
+    r"""Distance-IoU loss: the IoU loss plus the normalised distance
+    between the centres.
+
+    Converges faster than GIoU: the penalty pulls the centres together
+    directly, and it does not vanish when one box contains the other.
+
+    .. math::
+
+        \ell = 1 - \frac{I}{U + \epsilon} + \frac{\rho^2}{c^2 + \epsilon}
+
+    with :math:`\rho` the distance between the centres of
+    ``boxes_true[i]`` and ``boxes_pred[i]`` and :math:`c` the diagonal of
+    their enclosing box.
+
+    Parameters
+    ----------
+    boxes_true : array-like of shape (..., 4)
+        Target boxes ``(x1, y1, x2, y2)``, ``x1 <= x2``, ``y1 <= y2``.
+    boxes_pred : array-like of shape (..., 4)
+        Predicted boxes, the same shape as ``boxes_true``.
+    eps : float, default=1e-7
+        Added to the union and to the squared diagonal :math:`c^2`
+        (torchvision's placement). ``eps=0`` gives the paper's formula; it
+        must be >= 0.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        ``"mean"`` averages over the boxes.
+
+    Returns
+    -------
+    numpy.ndarray
+        A scalar for ``"mean"`` and ``"sum"``; shape ``(...)`` for
+        ``"none"``. In [0, 2).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an input is empty, not finite, not of shape
+        ``(..., 4)`` or has a box with ``x2 < x1`` or ``y2 < y1``, ``eps``
+        is negative, or ``reduction`` is unknown.
+    TypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    Matches ``torchvision.ops.distance_box_iou_loss`` (``eps=1e-7``, default
+    reduction ``"none"`` there). Swapping the two arguments leaves the
+    value unchanged. For concentric boxes :math:`\rho = 0` and it equals
+    :func:`iou_loss`. With ``eps=0`` each 0/0 ratio is taken as its limit
+    :math:`\epsilon \to 0^+`, 0. The gradient is exact away from the kinks
+    and one-sided there, as for :func:`iou_loss`.
+
+    See Also
+    --------
+    ciou_loss : Adds an aspect-ratio term.
+    giou_loss : Penalises the empty part of the enclosing box instead.
+
+    References
+    ----------
+    Zheng et al. (2020), *Distance-IoU Loss: Faster and Better Learning for
+    Bounding Box Regression*, AAAI 34(07), arXiv:1911.08287
+    [zheng2020diou].
+
+    Examples
+    --------
+    >>> from lossbook.boxes import diou_loss
+    >>> # unit boxes one unit apart: IoU 0, rho^2 = 2^2, c^2 = 3^2 + 1^2
+    >>> float(diou_loss([0.0, 0.0, 1.0, 1.0], [2.0, 0.0, 3.0, 1.0],
+    ...                 eps=0.0))
+    1.4
+    """
+    bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
+    g = _geometry(bt, bp)
+    return reduce(_iou_term(g, eps) + _diou_term(g, eps), reduction)
+
+
+def ciou_loss(
+    boxes_true: ArrayLike,
+    boxes_pred: ArrayLike,
+    *,
+    eps: float = 1e-7,
+    reduction: str = "mean",
+) -> np.ndarray:
+    r"""Complete-IoU loss: the DIoU loss plus an aspect-ratio term.
+
+    Adds the third geometric factor, the shape: among boxes with the same
+    overlap and centre, it prefers the one whose width-to-height ratio
+    matches the target's.
+
+    .. math::
+
+        \ell = \ell_{\mathrm{DIoU}} + \alpha v, \quad
+        v = \frac{4}{\pi^2}\Bigl(\arctan\frac{w}{h}
+            - \arctan\frac{\hat w}{\hat h}\Bigr)^2, \quad
+        \alpha = \frac{v}{1 - I/(U + \epsilon) + v + \epsilon}
+
+    with :math:`(w, h)` the size of ``boxes_true[i]`` and
+    :math:`(\hat w, \hat h)` that of ``boxes_pred[i]``.
+
+    Parameters
+    ----------
+    boxes_true : array-like of shape (..., 4)
+        Target boxes ``(x1, y1, x2, y2)``, ``x1 <= x2``, ``y1 <= y2``.
+    boxes_pred : array-like of shape (..., 4)
+        Predicted boxes, the same shape as ``boxes_true``.
+    eps : float, default=1e-7
+        Added to the union, to :math:`c^2` and to the denominator of
+        :math:`\alpha` (torchvision's placement). ``eps=0`` gives the
+        paper's formula; it must be >= 0.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        ``"mean"`` averages over the boxes.
+
+    Returns
+    -------
+    numpy.ndarray
+        A scalar for ``"mean"`` and ``"sum"``; shape ``(...)`` for
+        ``"none"``. Non-negative, below 3.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an input is empty, not finite, not of shape
+        ``(..., 4)`` or has a box with ``x2 < x1`` or ``y2 < y1``, ``eps``
+        is negative, or ``reduction`` is unknown.
+    TypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    Matches the value of ``torchvision.ops.complete_box_iou_loss``
+    (``eps=1e-7``, default reduction ``"none"`` there). It is symmetric in
+    its two arguments (:math:`v` is a square) and equals :func:`diou_loss`
+    when the aspect ratios are equal (:math:`v = 0`).
+
+    **Differs in the gradient.** The paper and torchvision treat
+    :math:`\alpha` as a constant when differentiating (torchvision computes
+    it under ``torch.no_grad()``). lossbook's gradient (:func:`gradient`)
+    is the true derivative of the value above, :math:`\alpha` included,
+    which is what a check against finite differences sees.
+
+    The angles are computed as :math:`\operatorname{atan2}(w, h)`, equal to
+    :math:`\arctan(w/h)` for :math:`h > 0` and finite for :math:`h = 0`
+    (where torchvision divides by zero); a point box has angle 0. Where
+    :math:`1 - \mathrm{IoU} + v + \epsilon = 0` (identical boxes with
+    ``eps=0``, a 0/0 in torchvision) :math:`\alpha v` is 0, its limit.
+
+    See Also
+    --------
+    diou_loss : Without the aspect-ratio term.
+
+    References
+    ----------
+    Zheng et al. (2020), *Distance-IoU Loss: Faster and Better Learning for
+    Bounding Box Regression*, AAAI 34(07), arXiv:1911.08287
+    [zheng2020diou].
+
+    Examples
+    --------
+    >>> from lossbook.boxes import ciou_loss
+    >>> # same aspect ratio (both square), one inside the other, concentric:
+    >>> # v = 0, rho = 0, so only 1 - IoU = 1 - 1/4 is left
+    >>> float(ciou_loss([0.0, 0.0, 2.0, 2.0], [0.5, 0.5, 1.5, 1.5],
+    ...                 eps=0.0))
+    0.75
+    """
+    bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
+    g = _geometry(bt, bp)
+    iou_term = _iou_term(g, eps)
+    gap = _angle_gap(bt, bp)
+    v = _CIOU_K * gap * gap
+    values = iou_term + _diou_term(g, eps) + _ciou_term(iou_term, v, eps)
+    return reduce(values, reduction)
+
+
+# ---------------------------------------------------------------------------
+# gradients with respect to boxes_pred
+# ---------------------------------------------------------------------------
+
+
+class _Slopes(NamedTuple):
+    """Derivatives in the four predicted coordinates, each ``(..., 4)``."""
+
+    inter: np.ndarray
+    union: np.ndarray
+    enclosing: np.ndarray
+    diagonal2: np.ndarray
+    centre2: np.ndarray
+
+
+def _axis_slopes(
+    t1: np.ndarray, t2: np.ndarray, p1: np.ndarray, p2: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """One-sided slopes (coordinate increasing) of the overlap and the
+    enclosing length in ``p1`` and ``p2``.
+
+    A tie is resolved as if the predicted coordinate were a little larger:
+    ``max(p1, t1)`` follows ``p1`` when ``p1 >= t1``, ``min(p2, t2)``
+    follows ``p2`` only when ``p2 < t2``, and so on; an overlap of exactly
+    0 grows only with ``p2``.
+    """
+    overlap = np.minimum(t2, p2) - np.maximum(t1, p1)
+    d_inter_p1 = -((overlap > 0) & (p1 >= t1)).astype(np.int8)
+    d_inter_p2 = ((overlap >= 0) & (p2 < t2)).astype(np.int8)
+    d_enc_p1 = -(p1 < t1).astype(np.int8)
+    d_enc_p2 = (p2 >= t2).astype(np.int8)
+    return (np.maximum(overlap, 0), d_inter_p1, d_inter_p2,
+            np.maximum(t2, p2) - np.minimum(t1, p1), d_enc_p1, d_enc_p2)
+
+
+def _slopes(bt: np.ndarray, bp: np.ndarray) -> _Slopes:
+    iw, dix1, dix2, cw, dcx1, dcx2 = _axis_slopes(
+        bt[..., 0], bt[..., 2], bp[..., 0], bp[..., 2])
+    ih, diy1, diy2, ch, dcy1, dcy2 = _axis_slopes(
+        bt[..., 1], bt[..., 3], bp[..., 1], bp[..., 3])
+    wp, hp = bp[..., 2] - bp[..., 0], bp[..., 3] - bp[..., 1]
+    dx = ((bp[..., 0] - bt[..., 0]) + (bp[..., 2] - bt[..., 2])) / 2
+    dy = ((bp[..., 1] - bt[..., 1]) + (bp[..., 3] - bt[..., 3])) / 2
+
+    def stack(a, b, c, d):
+        return np.stack(np.broadcast_arrays(a, b, c, d), axis=-1).astype(
+            bp.dtype, copy=False)
+
+    inter = stack(ih * dix1, iw * diy1, ih * dix2, iw * diy2)
+    area_pred = stack(-hp, -wp, hp, wp)
+    return _Slopes(
+        inter=inter,
+        union=area_pred - inter,
+        enclosing=stack(ch * dcx1, cw * dcy1, ch * dcx2, cw * dcy2),
+        # d(cw^2 + ch^2) = 2 cw dcw + 2 ch dch
+        diagonal2=2 * stack(cw * dcx1, ch * dcy1, cw * dcx2, ch * dcy2),
+        # d(dx^2 + dy^2)/dp1 = 2 dx * 1/2, the centre moving by half a step
+        centre2=stack(dx, dy, dx, dy),
+    )
+
+
+def _ratio_slope(
+    num: np.ndarray, d_num: np.ndarray, den: np.ndarray, d_den: np.ndarray
+) -> np.ndarray:
+    """Quotient rule ``(num' den - num den') / den^2``; 0 where den = 0."""
+    num, den = num[..., None], den[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (d_num * den - num * d_den) / (den * den)
+    return np.where(den == 0, np.zeros((), slope.dtype), slope)
+
+
+def _iou_slope(g: _Geometry, s: _Slopes, eps: float) -> np.ndarray:
+    # d(1 - I/(U + eps)) = -d(I/(U + eps))
+    return -_ratio_slope(g.inter, s.inter, g.union + eps, s.union)
+
+
+def _giou_slope(g: _Geometry, s: _Slopes, eps: float) -> np.ndarray:
+    return _ratio_slope(g.uncovered, s.enclosing - s.union,
+                        g.enclosing + eps, s.enclosing)
+
+
+def _diou_slope(g: _Geometry, s: _Slopes, eps: float) -> np.ndarray:
+    return _ratio_slope(g.centre2, s.centre2, g.diagonal2 + eps,
+                        s.diagonal2)
+
+
+def _angle_slope(bp: np.ndarray) -> np.ndarray:
+    """d atan2(w, h) in the predicted corners; 0 for a point box."""
+    wp, hp = bp[..., 2] - bp[..., 0], bp[..., 3] - bp[..., 1]
+    r2 = wp * wp + hp * hp
+    d_w = _ratio(hp, r2)  # d atan2(w, h)/dw = h / (w^2 + h^2)
+    d_h = _ratio(-wp, r2)  # d atan2(w, h)/dh = -w / (w^2 + h^2)
+    return np.stack([-d_w, -d_h, d_w, d_h], axis=-1)
+
+
+def _gradient(
+    terms: Callable[..., np.ndarray],
+    boxes_true: ArrayLike,
+    boxes_pred: ArrayLike,
+    eps: object,
+    reduction: str,
+) -> np.ndarray:
+    bt, bp, eps, dtype = _prepare(boxes_true, boxes_pred, eps, reduction)
+    g, s = _geometry(bt, bp), _slopes(bt, bp)
+    grad = terms(bt, bp, g, s, eps)
+    count = grad.size // 4
+    return reduce_gradient(grad, reduction, count=count).astype(
+        dtype, copy=False)
+
+
+def _iou_loss_gradient(
+    boxes_true: ArrayLike, boxes_pred: ArrayLike, *, eps: float = 1e-7,
+    reduction: str = "mean",
+) -> np.ndarray:
+    def terms(bt, bp, g, s, eps):
+        return _iou_slope(g, s, eps)
+    return _gradient(terms, boxes_true, boxes_pred, eps, reduction)
+
+
+def _giou_loss_gradient(
+    boxes_true: ArrayLike, boxes_pred: ArrayLike, *, eps: float = 1e-7,
+    reduction: str = "mean",
+) -> np.ndarray:
+    def terms(bt, bp, g, s, eps):
+        return _iou_slope(g, s, eps) + _giou_slope(g, s, eps)
+    return _gradient(terms, boxes_true, boxes_pred, eps, reduction)
+
+
+def _diou_loss_gradient(
+    boxes_true: ArrayLike, boxes_pred: ArrayLike, *, eps: float = 1e-7,
+    reduction: str = "mean",
+) -> np.ndarray:
+    def terms(bt, bp, g, s, eps):
+        return _iou_slope(g, s, eps) + _diou_slope(g, s, eps)
+    return _gradient(terms, boxes_true, boxes_pred, eps, reduction)
+
+
+def _ciou_loss_gradient(
+    boxes_true: ArrayLike, boxes_pred: ArrayLike, *, eps: float = 1e-7,
+    reduction: str = "mean",
+) -> np.ndarray:
+    def terms(bt, bp, g, s, eps):
+        iou_term = _iou_term(g, eps)
+        d_iou = _iou_slope(g, s, eps)
+        gap = _angle_gap(bt, bp)
+        v = _CIOU_K * gap * gap
+        # v = k (theta_true - theta_pred)^2, so dv = -2 k gap d theta_pred
+        d_v = -2 * _CIOU_K * gap[..., None] * _angle_slope(bp)
+        # alpha v = v^2 / S with S = (1 - iou) + v + eps, alpha not frozen
+        alpha_v = _ratio_slope(v * v, 2 * v[..., None] * d_v,
+                               iou_term + v + eps, d_iou + d_v)
+        return d_iou + _diou_slope(g, s, eps) + alpha_v
+    return _gradient(terms, boxes_true, boxes_pred, eps, reduction)
+
+
+GRADIENTS: dict[Callable, Callable] = {
+    iou_loss: _iou_loss_gradient,
+    giou_loss: _giou_loss_gradient,
+    diou_loss: _diou_loss_gradient,
+    ciou_loss: _ciou_loss_gradient,
+}
