@@ -17,8 +17,13 @@ import sympy as sp
 
 __all__ = ["ORACLE_DIGITS", "LossDefinition", "ulp_error"]
 
-#: Decimal digits the oracle works with (far beyond float64's 16).
+#: Significant digits the oracle guarantees (far beyond float64's 16).
 ORACLE_DIGITS = 50
+#: Working precision at which :meth:`LossDefinition.evaluate` gives up
+#: doubling (the value is then exact to absolute, not relative, accuracy).
+_MAX_DIGITS = 2000
+#: Working precision at which a computed zero is taken to be exact.
+_ZERO_DIGITS = 1000
 
 
 @dataclass(frozen=True)
@@ -100,18 +105,34 @@ class LossDefinition:
 
         Inputs are taken as the exact binary value of each float, so the
         result is the true value of the loss at the arguments the NumPy
-        function actually received.
+        function actually received. A definition written as, say,
+        ``log(exp(a) / sum(exp(b)))`` cancels catastrophically when the
+        loss is tiny, so the working precision is doubled until two
+        evaluations agree to ``dps`` significant digits: the result is
+        relatively, not only absolutely, accurate.
         """
         fn = self.evaluator(expr)
-        by_name = {s.name: s for s in self.params}
         missing = [s.name for s in self.params if s.name not in params]
         if missing:
             raise TypeError(f"{self.name} needs parameter(s) {missing}")
-        with mpmath.workdps(dps):
-            args = [mpmath.mpf(float(v)) for v in values]
-            args += [mpmath.mpf(float(params[s.name]))
-                     for s in by_name.values()]
-            return fn(*args)
+        names = [s.name for s in self.params]
+        previous = None
+        work = dps + 10
+        while True:
+            with mpmath.workdps(work):
+                args = [mpmath.mpf(float(v)) for v in values]
+                args += [mpmath.mpf(float(params[n])) for n in names]
+                value = fn(*args)
+                # a zero is trusted only at high precision: a tiny loss
+                # rounds to exactly zero at every modest precision
+                settled = previous is not None and (
+                    abs(value - previous)
+                    <= abs(value) * mpmath.mpf(10) ** (-dps)
+                    if value != 0 else work > _ZERO_DIGITS
+                )
+                if settled or work > _MAX_DIGITS:
+                    return value
+            previous, work = value, 2 * work
 
 
 def ulp_error(actual: float, exact: mpmath.mpf) -> float:
