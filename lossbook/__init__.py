@@ -72,6 +72,7 @@ __all__ = [
     "smooth_l1",
     "soft_iou_loss",
     "softmax_focal_loss",
+    "sparse_categorical_cross_entropy",
     "symbolic",
     "training",
 ]

@@ -507,9 +507,10 @@ def iou_loss(
     ``eps=0`` that case is 0/0; lossbook defines it as the limit
     :math:`\epsilon \to 0^+`, the same loss 1, so the loss is never NaN.
 
-    The gradient (:func:`gradient`) is exact away from the kinks; where a
-    predicted edge is level with a true edge, or the boxes just touch, it
-    is the one-sided derivative as that predicted coordinate increases.
+    The gradient (:func:`lossbook.gradient`) is exact away from the kinks;
+    where a predicted edge is level with a true edge, or the boxes just
+    touch, it is the one-sided derivative as that predicted coordinate
+    increases.
 
     See Also
     --------
@@ -767,9 +768,10 @@ def ciou_loss(
 
     **Differs in the gradient.** The paper and torchvision treat
     :math:`\alpha` as a constant when differentiating (torchvision computes
-    it under ``torch.no_grad()``). lossbook's gradient (:func:`gradient`)
-    is the true derivative of the value above, :math:`\alpha` included,
-    which is what a check against finite differences sees.
+    it under ``torch.no_grad()``). lossbook's gradient
+    (:func:`lossbook.gradient`) is the true derivative of the value above,
+    :math:`\alpha` included, which is what a check against finite
+    differences sees.
 
     The angles are computed as :math:`\operatorname{atan2}(w, h)`, equal to
     :math:`\arctan(w/h)` for :math:`h > 0` and finite for :math:`h = 0`

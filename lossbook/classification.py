@@ -410,7 +410,7 @@ def binary_cross_entropy_with_logits(
     See Also
     --------
     binary_cross_entropy : The same loss on probabilities.
-    lossbook.focal.sigmoid_focal_loss : Down-weights easy examples.
+    lossbook.sigmoid_focal_loss : Down-weights easy examples.
 
     References
     ----------
@@ -678,8 +678,8 @@ def cross_entropy(
     --------
     categorical_cross_entropy : The same loss on probabilities.
     sparse_categorical_cross_entropy : Integer labels, on probabilities.
-    lossbook.sequence.sequence_cross_entropy : Token-level, with a mask.
-    lossbook.focal.softmax_focal_loss : Down-weights easy examples.
+    lossbook.sequence_cross_entropy : Token-level, with a mask.
+    lossbook.softmax_focal_loss : Down-weights easy examples.
 
     References
     ----------

@@ -210,7 +210,7 @@ def torch_binary_cross_entropy(
     Follows the CPU kernel of ATen (``aten/src/ATen/native/Loss.cpp``,
     PyTorch 2): ``(y - 1) * max(log1p(-x), -100) - y * max(log(x), -100)``,
     then ``* weight``. Where the clamp does not bite it agrees with
-    :func:`lossbook.classification.binary_cross_entropy`, which returns
+    :func:`lossbook.binary_cross_entropy`, which returns
     ``inf`` where it does. Older PyTorch releases took ``log(1 - x)``.
 
     Examples
@@ -255,7 +255,7 @@ def torch_ctc_mean(
     Parameters
     ----------
     per_sample_losses : array-like of shape (N,)
-        Per-sample CTC losses, e.g. ``lossbook.ctc.ctc_loss(...,
+        Per-sample CTC losses, e.g. ``lossbook.ctc_loss(...,
         reduction="none")``; ``+inf`` (an impossible alignment) is allowed.
     target_lengths : array-like of int, shape (N,)
         The length of each target sequence, ``>= 0``.
@@ -275,7 +275,7 @@ def torch_ctc_mean(
 
     Notes
     -----
-    ``lossbook.ctc.ctc_loss(..., reduction="mean")`` already follows this
+    ``lossbook.ctc_loss(..., reduction="mean")`` already follows this
     rule (``torch/nn/modules/loss.py`` ``CTCLoss``; ATen clamps the lengths
     with ``clamp_min(1)``). Keras's ``ctc`` loss returns the per-sample
     losses and its loss class averages them with no length
@@ -383,7 +383,7 @@ def torchvision_sigmoid_focal_loss(
     ``alpha >= 0``. The cross-entropy is PyTorch 2's
     ``(1 - y) * z - log_sigmoid(z)``, which for ``y = 0`` and ``z << 0``
     cancels (it is 0 at ``z = -40``, where the exact value is about
-    4e-18). :func:`lossbook.focal.sigmoid_focal_loss` gives the
+    4e-18). :func:`lossbook.sigmoid_focal_loss` gives the
     same values where :math:`p_t` is not close to 1, turns alpha off with
     ``alpha=None``, defaults to ``"mean"``, and keeps a tiny non-zero loss
     where this one returns 0.
@@ -672,7 +672,7 @@ def keras_binary_focal_crossentropy(
     the focal factor uses the unclipped probabilities, the cross-entropy
     the clipped ones. ``BinaryFocalCrossentropy``'s documented
     ``alpha=0.25`` therefore has no effect by default
-    (tensorflow/tensorflow#61519); :func:`lossbook.focal.sigmoid_focal_loss`
+    (tensorflow/tensorflow#61519); :func:`lossbook.sigmoid_focal_loss`
     and torchvision apply it always.
 
     Examples
@@ -757,7 +757,7 @@ def keras_categorical_crossentropy(
     Follows ``keras/src/losses/losses.py`` ``categorical_crossentropy``
     and the backends' ``categorical_crossentropy`` with
     ``from_logits=False`` (``output / sum(output)``, clip, ``log``).
-    :func:`lossbook.classification.categorical_cross_entropy` is the exact
+    :func:`lossbook.categorical_cross_entropy` is the exact
     value and requires rows that already sum to 1.
 
     Examples
@@ -914,7 +914,7 @@ def keras_dice(
     Notes
     -----
     Follows ``keras/src/losses/losses.py`` ``dice``. lossbook's
-    :func:`lossbook.segmentation.dice_loss` keeps the batch axis apart,
+    :func:`lossbook.dice_loss` keeps the batch axis apart,
     averages over classes and smooths numerator and denominator alike.
 
     Examples
@@ -1058,7 +1058,7 @@ def smp_dice_loss(
     ``soft_tversky_score`` with alpha = beta = 1/2, the intersection taken
     from an L1 norm, and ``clamp_min(eps)`` on the denominator. That is
     :math:`(2I + 2s)/(\sum p + \sum y + 2s)`, the v0.3 formula with the
-    smoothing doubled. lossbook's :func:`lossbook.segmentation.dice_loss`
+    smoothing doubled. lossbook's :func:`lossbook.dice_loss`
     is per sample and does not zero absent classes.
 
     Examples

@@ -99,7 +99,7 @@ def central_difference(
     The truncation error is :math:`O(h^2)`; with float64 and ``h = 1e-6``
     about 8 to 10 digits agree with the exact gradient, enough to catch a
     wrong closed form. Used by the tests and by the book to check
-    :func:`gradient`.
+    :func:`lossbook.gradient`.
 
     Examples
     --------

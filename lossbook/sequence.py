@@ -64,7 +64,7 @@ def sequence_cross_entropy(
 
     with :math:`y = \texttt{y\_true}`, :math:`z = \texttt{logits}`,
     :math:`m = \texttt{mask}` and CE the per-token value of
-    :func:`lossbook.classification.cross_entropy`.
+    :func:`lossbook.cross_entropy`.
 
     Parameters
     ----------
@@ -120,7 +120,7 @@ def sequence_cross_entropy(
 
     See Also
     --------
-    lossbook.classification.cross_entropy : The per-token loss.
+    lossbook.cross_entropy : The per-token loss.
 
     References
     ----------

@@ -43,8 +43,9 @@ class LossDefinition:
         The prediction symbols that :meth:`derivative` differentiates by.
     params : tuple of sympy.Symbol
         Hyperparameters such as ``delta`` or ``gamma``, passed by name.
-    assumptions : dict
-        Extra facts for :meth:`simplify`, e.g. ``{p: Q.positive(p)}``.
+    notes : str
+        Anything a reader of the formula should know (conventions, where
+        it differs from a framework).
     """
 
     name: str
