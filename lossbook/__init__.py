@@ -11,7 +11,7 @@ Examples
 5.0
 """
 
-from lossbook import data, plotting, symbolic, training
+from lossbook import data, frameworks, metrics, plotting, symbolic, training
 from lossbook.average import RunningMean, average_loss
 from lossbook.boxes import (
     box_convert,
@@ -58,6 +58,7 @@ __all__ = [
     "data",
     "dice_loss",
     "diou_loss",
+    "frameworks",
     "generalized_box_iou",
     "giou_loss",
     "gradient",
@@ -65,6 +66,7 @@ __all__ = [
     "iou_loss",
     "log_cosh",
     "mae",
+    "metrics",
     "mse",
     "plotting",
     "sequence_cross_entropy",

@@ -841,7 +841,7 @@ def keras_sparse_categorical_crossentropy(
     ``sparse_categorical_crossentropy`` (without ``ignore_class``) and the
     backends' kernel, which one-hot encodes the labels and reuses the
     categorical formula.
-    :func:`lossbook.classification.sparse_categorical_cross_entropy` is
+    :func:`lossbook.sparse_categorical_cross_entropy` is
     exact.
 
     Examples

@@ -99,7 +99,7 @@ def cross_entropy_iou_loss_2d(
     num_pixels: int, num_classes: int
 ) -> LossDefinition:
     r"""The per-sample loss of
-    :func:`lossbook.segmentation.cross_entropy_iou_loss_2d`.
+    :func:`lossbook.cross_entropy_iou_loss_2d`.
 
     .. math::
 
