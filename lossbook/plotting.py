@@ -50,6 +50,7 @@ _STYLE = {
     "axes.titleweight": "bold",
     "axes.labelsize": 11,
     "axes.grid": True,
+    "axes.axisbelow": True,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.prop_cycle": mpl.cycler(color=PALETTE),

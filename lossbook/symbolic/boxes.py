@@ -133,7 +133,7 @@ def ciou_loss() -> LossDefinition:
 
     Here :math:`\alpha` is a function of the boxes like everything else,
     so :meth:`~lossbook.symbolic.LossDefinition.derivative` differentiates
-    through it (the paper and torchvision hold it constant).
+    through it (torchvision holds it constant).
 
     >>> # a 1x2 box in the middle of a 2x2 box: 1 - IoU = 1/2, rho = 0,
     >>> # v = (4/pi^2)(pi/4 - atan(1/2))^2, so alpha v = v^2 / (1/2 + v)
