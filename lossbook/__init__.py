@@ -11,7 +11,17 @@ Examples
 5.0
 """
 
-from lossbook import data, frameworks, metrics, plotting, symbolic, training
+from lossbook import (
+    alignments,
+    anchors,
+    data,
+    frameworks,
+    metrics,
+    pixels,
+    plotting,
+    symbolic,
+    training,
+)
 from lossbook.average import RunningMean, average_loss
 from lossbook.boxes import (
     box_convert,
@@ -30,6 +40,7 @@ from lossbook.classification import (
     sparse_categorical_cross_entropy,
 )
 from lossbook.ctc import ctc_gradient, ctc_loss
+from lossbook.custom import pinball_loss
 from lossbook.focal import sigmoid_focal_loss, softmax_focal_loss
 from lossbook.gradients import gradient
 from lossbook.regression import huber, log_cosh, mae, mse, smooth_l1
@@ -44,6 +55,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "RunningMean",
+    "alignments",
+    "anchors",
     "average_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -68,6 +81,8 @@ __all__ = [
     "mae",
     "metrics",
     "mse",
+    "pinball_loss",
+    "pixels",
     "plotting",
     "sequence_cross_entropy",
     "sigmoid_focal_loss",

@@ -18,6 +18,7 @@ import numpy as np
 from lossbook import (
     boxes,
     classification,
+    custom,
     focal,
     regression,
     segmentation,
@@ -26,7 +27,9 @@ from lossbook import (
 
 __all__ = ["central_difference", "gradient"]
 
-_FAMILIES = (regression, classification, focal, boxes, segmentation, sequence)
+_FAMILIES = (
+    regression, classification, focal, boxes, segmentation, sequence, custom,
+)
 
 
 def _registry() -> dict[Callable, Callable]:

@@ -24,6 +24,7 @@ from lossbook.symbolic.classification import (
     sequence_cross_entropy,
     sparse_categorical_cross_entropy,
 )
+from lossbook.symbolic.custom import pinball_loss
 from lossbook.symbolic.focal import sigmoid_focal_loss, softmax_focal_loss
 from lossbook.symbolic.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.symbolic.segmentation import (
@@ -49,6 +50,7 @@ __all__ = [
     "log_cosh",
     "mae",
     "mse",
+    "pinball_loss",
     "sequence_cross_entropy",
     "sigmoid_focal_loss",
     "smooth_l1",
