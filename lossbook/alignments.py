@@ -1,6 +1,6 @@
 r"""CTC alignments made visible: collapse, enumerate, lattice, decode.
 
-:func:`lossbook.ctc.ctc_loss` sums over every frame-level path that
+:func:`lossbook.ctc_loss` sums over every frame-level path that
 *collapses* to the target. The functions here expose the pieces of that
 sum one sample at a time, so that the book can print them, draw them and
 check the loss against its definition:
@@ -16,7 +16,7 @@ check the loss against its definition:
   computed on.
 
 The alpha and beta tables come from the same recursions that
-:func:`lossbook.ctc.ctc_loss` and :func:`lossbook.ctc.ctc_gradient` run;
+:func:`lossbook.ctc_loss` and :func:`lossbook.ctc_gradient` run;
 the brute force shares nothing with them.
 """
 
@@ -129,7 +129,7 @@ def ctc_alignments(
 
     Brute force, by design: all :math:`C^T` paths are generated and each is
     collapsed with :func:`ctc_collapse`, so the result does not depend on
-    the lattice that :func:`lossbook.ctc.ctc_loss` uses and can check it.
+    the lattice that :func:`lossbook.ctc_loss` uses and can check it.
 
     Parameters
     ----------
@@ -201,7 +201,7 @@ def ctc_brute_force(
     evaluated in ``dps``-digit arithmetic on the exact binary values of
     ``log_probs`` over the paths from :func:`ctc_alignments`, then rounded
     once to float64: the correctly rounded loss, an oracle for
-    :func:`lossbook.ctc.ctc_loss` on tiny inputs.
+    :func:`lossbook.ctc_loss` on tiny inputs.
 
     Parameters
     ----------
@@ -292,7 +292,7 @@ def ctc_alpha(
     :math:`0..t` that start in row 0 or 1 of the extended labels
     (:func:`ctc_extended_labels`), move by the CTC rules and end in row
     :math:`s`, including frame :math:`t`'s own score: the recursion that
-    :func:`lossbook.ctc.ctc_loss` runs, in log space. Whether a prefix can
+    :func:`lossbook.ctc_loss` runs, in log space. Whether a prefix can
     still be completed is not checked (that is :func:`ctc_beta`'s part).
 
     Parameters
@@ -312,7 +312,7 @@ def ctc_alpha(
     Raises
     ------
     ValueError, TypeError
-        As :func:`lossbook.ctc.ctc_loss`, and if ``log_probs`` is not 2-D.
+        As :func:`lossbook.ctc_loss`, and if ``log_probs`` is not 2-D.
 
     Examples
     --------
@@ -455,7 +455,7 @@ def ctc_greedy_decode(
     Raises
     ------
     ValueError, TypeError
-        As :func:`lossbook.ctc.ctc_loss` for the same arguments.
+        As :func:`lossbook.ctc_loss` for the same arguments.
 
     Examples
     --------

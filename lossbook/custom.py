@@ -3,7 +3,7 @@ r"""A worked example of a custom loss: the pinball (quantile) loss.
 The chapter on writing your own loss (:doc:`/chapters/custom_losses`)
 builds this module step by step: the SymPy definition in
 :mod:`lossbook.symbolic.custom`, the closed-form (sub)gradient in
-:data:`GRADIENTS`, input checks from :mod:`lossbook._validation`, and the
+:data:`GRADIENTS`, input checks from ``lossbook._validation``, and the
 tests in ``tests/test_custom.py`` that hold both to the 50-digit oracle and
 to central differences. It is written exactly like the library's other
 loss families, so it doubles as a template for a loss of your own.
@@ -124,7 +124,7 @@ def pinball_loss(
     See Also
     --------
     lossbook.mae : Twice ``pinball_loss`` with ``quantile=0.5``.
-    pinball_loss_gradient : Its derivative with respect to ``y_pred``.
+    lossbook.custom.pinball_loss_gradient : Its derivative in ``y_pred``.
 
     References
     ----------

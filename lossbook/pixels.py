@@ -15,7 +15,7 @@ losses. This module holds the pieces around the training:
   of each image, so that a small and a large object in the same image are
   judged separately.
 
-Every function validates its inputs with :mod:`lossbook._validation` and
+Every function validates its inputs with ``lossbook._validation`` and
 returns float64 (or boolean masks).
 """
 
