@@ -157,7 +157,7 @@ def pinball_loss_gradient(
     quantile: float = 0.5,
     reduction: str = "mean",
 ) -> np.ndarray:
-    r"""The (sub)gradient of :func:`pinball_loss` with respect to ``y_pred``.
+    r"""The (sub)gradient of :func:`lossbook.pinball_loss` in ``y_pred``.
 
     .. math::
 
@@ -176,7 +176,7 @@ def pinball_loss_gradient(
     Parameters
     ----------
     y_true, y_pred, quantile, reduction
-        As for :func:`pinball_loss`.
+        As for :func:`lossbook.pinball_loss`.
 
     Returns
     -------
@@ -188,7 +188,7 @@ def pinball_loss_gradient(
     Raises
     ------
     ValueError, TypeError
-        As for :func:`pinball_loss`.
+        As for :func:`lossbook.pinball_loss`.
 
     Examples
     --------
