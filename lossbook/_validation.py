@@ -1,9 +1,11 @@
 """Argument checks and the reduction rule, written once for every loss.
 
 Every public function in lossbook starts by calling these helpers, and
-nothing else in the package raises on bad input. Each message names the
-argument, says what was expected and what was received, in the manner of
-scikit-learn's ``check_array`` and ``check_scalar``.
+nothing else in the package raises on bad input (tests/test_validation.py
+keeps it so). Each message names the argument, says what was expected and
+what was received, in the manner of scikit-learn's ``check_array`` and
+``check_scalar``. Bad values raise ValueError; values of the wrong kind
+(a string for an array, a float for an integer) raise TypeError.
 
 Dtype rule (the API contract): float32 stays float32, float64 stays
 float64, every other numeric or boolean input is computed in float64.
@@ -12,7 +14,7 @@ float64, every other numeric or boolean input is computed in float64.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -24,15 +26,34 @@ __all__ = [
     "REDUCTIONS",
     "as_float_array",
     "as_labels",
+    "as_lengths",
+    "check_all_nonnegative",
+    "check_axes",
     "check_axis",
+    "check_bool",
     "check_box_format",
     "check_boxes",
     "check_choice",
+    "check_has_positive",
+    "check_in",
+    "check_instance",
+    "check_integer",
+    "check_ndim",
+    "check_none",
+    "check_nonempty",
     "check_nonnegative",
+    "check_not_equal",
+    "check_positive_total",
     "check_probabilities",
     "check_reduction",
+    "check_rows_sum_to_one",
+    "check_same_keys",
+    "check_same_length",
     "check_same_shape",
     "check_scalar",
+    "check_sequence",
+    "check_shape",
+    "check_state",
     "common_dtype",
     "reduce",
     "reduce_gradient",
@@ -44,22 +65,26 @@ def _describe(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# ---------------------------------------------------------------------------
+# options and hyperparameters: strings, flags, integers, reals
+# ---------------------------------------------------------------------------
+
+
 def check_reduction(reduction: object) -> str:
     """Return ``reduction`` if it is one of ``"mean"``, ``"sum"``, ``"none"``.
 
     >>> check_reduction("sum")
     'sum'
     """
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        raise ValueError(
-            f"reduction must be one of {REDUCTIONS}, got "
-            f"{_describe(reduction)}"
-        )
-    return reduction
+    return check_choice(reduction, "reduction", REDUCTIONS)
 
 
 def check_choice(value: object, name: str, choices: Sequence[str]) -> str:
-    """Return ``value`` if it is one of the strings in ``choices``."""
+    """Return ``value`` if it is one of the strings in ``choices``.
+
+    >>> check_choice("xywh", "in_fmt", BOX_FORMATS)
+    'xywh'
+    """
     if not isinstance(value, str) or value not in choices:
         raise ValueError(
             f"{name} must be one of {tuple(choices)}, got {_describe(value)}"
@@ -72,112 +97,78 @@ def check_box_format(fmt: object, name: str) -> str:
     return check_choice(fmt, name, BOX_FORMATS)
 
 
-def _to_array(x: object, name: str) -> np.ndarray:
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a numeric array-like, got a string")
+def check_in(
+    value: object,
+    name: str,
+    allowed: Collection[object],
+    *,
+    expected: str | None = None,
+    got: str | None = None,
+) -> object:
+    """Return ``value`` if it is in ``allowed`` (e.g. a registry's keys).
+
+    ``expected`` describes the allowed values (default: lists them) and
+    ``got`` the value received (default: its repr).
+
+    >>> check_in(2, "k", {1, 2})
+    2
+    """
     try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"{name} must be a numeric array-like, got {type(x).__name__}"
-        ) from exc
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
-    ):
-        raise TypeError(
-            f"{name} must be a numeric array-like, got an array of dtype "
-            f"{arr.dtype}"
+        ok = value in allowed
+    except TypeError:  # an unhashable value is in no dict or set
+        ok = False
+    if not ok:
+        expected = expected or f"one of {_describe(tuple(allowed))}"
+        raise ValueError(
+            f"{name} must be {expected}, got {got or _describe(value)}"
         )
-    if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be real-valued, got complex values")
-    return arr
+    return value
 
 
-def as_float_array(
-    x: object,
+def check_none(value: object, name: str, *, when: str) -> None:
+    """``value`` must be None: an option that does not apply ``when``.
+
+    >>> check_none(None, "ignore_index", when="with probability targets")
+    """
+    if value is not None:
+        raise ValueError(f"{name} must be None {when}, got {_describe(value)}")
+
+
+def check_bool(value: object, name: str) -> bool:
+    """A flag, True or False (NumPy booleans too), as a Python bool.
+
+    >>> check_bool(np.True_, "zero_infinity")
+    True
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            f"{name} must be True or False, got {_describe(value)}"
+        )
+    return bool(value)
+
+
+def check_integer(
+    value: object,
     name: str,
     *,
-    dtype: np.dtype | None = None,
-    allow_empty: bool = False,
-) -> np.ndarray:
-    """Convert ``x`` to a float array, rejecting NaN, infinities and empties.
+    min_val: int | None = None,
+    max_val: int | None = None,
+) -> int:
+    """An integer (a size, an index, a seed) within bounds, as a Python int.
 
-    float32 and float64 keep their dtype unless ``dtype`` is given; every
-    other numeric or boolean dtype becomes float64. The input is never
-    modified: a new array is returned whenever a conversion happens, and
-    callers must not write into the result.
+    Booleans and whole floats are refused: ``2.0`` for a count is a bug.
 
-    >>> as_float_array([1, 2], "y_true").dtype
-    dtype('float64')
-    >>> as_float_array(np.ones(2, np.float32), "y_pred").dtype
-    dtype('float32')
+    >>> check_integer(np.int64(3), "n", min_val=1)
+    3
     """
-    arr = _to_array(x, name)
-    if dtype is None:
-        keep = arr.dtype in (np.float32, np.float64)
-        dtype = arr.dtype if keep else np.float64
-    arr = arr.astype(dtype, copy=False)
-    if arr.size == 0 and not allow_empty:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        bad = "NaN" if np.isnan(arr).any() else "an infinite value"
-        raise ValueError(f"{name} must be finite, got {bad}")
-    return arr
-
-
-def common_dtype(*arrays: np.ndarray) -> np.dtype:
-    """The float dtype the result is computed in: float64 if any is."""
-    return np.result_type(*[a.dtype for a in arrays], np.float32)
-
-
-def check_same_shape(
-    a: np.ndarray, a_name: str, b: np.ndarray, b_name: str
-) -> None:
-    """Refuse to broadcast: ``a`` and ``b`` must have one shape."""
-    if a.shape != b.shape:
-        raise ValueError(
-            f"{a_name} and {b_name} must have the same shape, got "
-            f"{a_name}.shape={a.shape} and {b_name}.shape={b.shape}"
-        )
-
-
-def check_probabilities(p: np.ndarray, name: str) -> np.ndarray:
-    """Every entry of ``p`` must lie in the closed interval [0, 1]."""
-    if p.size and (p.min() < 0 or p.max() > 1):
-        raise ValueError(
-            f"{name} must hold probabilities in [0, 1], got values in "
-            f"[{p.min():.6g}, {p.max():.6g}]"
-        )
-    return p
-
-
-def as_labels(
-    x: object, name: str, num_classes: int, *, ignore_index: int | None = None
-) -> np.ndarray:
-    """Integer class labels in ``[0, num_classes)`` as an int64 array.
-
-    Floats are accepted when they hold whole numbers (labels often arrive as
-    float arrays); ``ignore_index`` entries are allowed outside the range.
-    """
-    arr = _to_array(x, name)
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if arr.dtype == np.bool_:
-        arr = arr.astype(np.int64)
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
-            raise ValueError(
-                f"{name} must hold integer class labels, got non-integer "
-                "values"
-            )
-    labels = arr.astype(np.int64)
-    valid = labels if ignore_index is None else labels[labels != ignore_index]
-    if valid.size and (valid.min() < 0 or valid.max() >= num_classes):
-        raise ValueError(
-            f"{name} must hold class labels in [0, {num_classes}), got "
-            f"values in [{valid.min()}, {valid.max()}]"
-        )
-    return labels
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {_describe(value)}")
+    value = int(value)
+    if min_val is not None and value < min_val:
+        raise ValueError(f"{name} must be >= {min_val}, got {value}")
+    if max_val is not None and value > max_val:
+        raise ValueError(f"{name} must be <= {max_val}, got {value}")
+    return value
 
 
 def check_scalar(
@@ -215,34 +206,537 @@ def check_scalar(
 
 
 def check_nonnegative(value: object, name: str) -> float:
-    """A real hyperparameter that must be >= 0 (delta, beta, gamma, smooth)."""
+    """A real hyperparameter that must be >= 0 (delta, beta, gamma, smooth).
+
+    >>> check_nonnegative(1, "delta")
+    1.0
+    """
     return check_scalar(value, name, min_val=0.0)
 
 
 def check_axis(axis: object, ndim: int, name: str = "axis") -> int:
-    """Normalise a class axis to a non-negative index into ``ndim`` axes."""
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {_describe(axis)}")
+    """Normalise a class axis to a non-negative index into ``ndim`` axes.
+
+    >>> check_axis(-1, 3)
+    2
+    """
+    axis = check_integer(axis, name)
     if not -ndim <= axis < ndim:
         raise ValueError(
             f"{name} must be in [{-ndim}, {ndim}) for an array with {ndim} "
             f"dimensions, got {axis}"
         )
-    return int(axis) % ndim
+    return axis % ndim
+
+
+def check_axes(
+    axis: object, ndim: int, name: str = "axis"
+) -> tuple[int, ...] | None:
+    """None, or one or more distinct axes, normalised and sorted.
+
+    >>> check_axes((-1, 0), 3)
+    (0, 2)
+    >>> check_axes(None, 3) is None
+    True
+    """
+    if axis is None:
+        return None
+    given = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    if not given or any(
+        isinstance(a, bool) or not isinstance(a, numbers.Integral)
+        for a in given
+    ):
+        raise TypeError(
+            f"{name} must be None, an integer or a tuple of integers, got "
+            f"{_describe(axis)}"
+        )
+    if any(not -ndim <= a < ndim for a in given):
+        raise ValueError(
+            f"{name} must be None or valid axes for an array of {ndim} "
+            f"dimensions, got {axis!r}"
+        )
+    axes = sorted(int(a) % ndim for a in given)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{name} must not repeat an axis, got {axis!r}")
+    return tuple(axes)
+
+
+# ---------------------------------------------------------------------------
+# arrays: conversion, dimensions and shapes
+# ---------------------------------------------------------------------------
+
+
+def _to_array(x: object, name: str) -> np.ndarray:
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be a numeric array-like, got a string")
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{name} must be a numeric array-like, got {type(x).__name__}"
+        ) from exc
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
+    ):
+        raise TypeError(
+            f"{name} must be a numeric array-like, got an array of dtype "
+            f"{arr.dtype}"
+        )
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real-valued, got complex values")
+    return arr
+
+
+def as_float_array(
+    x: object,
+    name: str,
+    *,
+    dtype: np.dtype | None = None,
+    allow_empty: bool = False,
+    allow_inf: bool | str = False,
+) -> np.ndarray:
+    """Convert ``x`` to a float array, rejecting NaN, infinities and empties.
+
+    float32 and float64 keep their dtype unless ``dtype`` is given; every
+    other numeric or boolean dtype becomes float64. The input is never
+    modified: a new array is returned whenever a conversion happens, and
+    callers must not write into the result. ``allow_inf=True`` lets
+    infinities of either sign through, ``allow_inf="+inf"`` only +inf
+    (a loss that is infinite); NaN is always refused.
+
+    >>> as_float_array([1, 2], "y_true").dtype
+    dtype('float64')
+    >>> as_float_array(np.ones(2, np.float32), "y_pred").dtype
+    dtype('float32')
+    >>> as_float_array([np.inf], "losses", allow_inf="+inf")
+    array([inf])
+    """
+    if allow_inf not in (False, True, "+inf"):
+        raise ValueError(
+            f"allow_inf must be False, True or '+inf', got "
+            f"{_describe(allow_inf)}"
+        )
+    arr = _to_array(x, name)
+    if dtype is None:
+        keep = arr.dtype in (np.float32, np.float64)
+        dtype = arr.dtype if keep else np.float64
+    arr = arr.astype(dtype, copy=False)
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if not allow_inf:
+        if not np.isfinite(arr).all():
+            bad = "NaN" if np.isnan(arr).any() else "an infinite value"
+            raise ValueError(f"{name} must be finite, got {bad}")
+    else:
+        refused = np.isnan(arr) | (np.isneginf(arr) & (allow_inf == "+inf"))
+        if refused.any():
+            allowed = (
+                "finite or +inf" if allow_inf == "+inf" else "free of NaN"
+            )
+            bad = "NaN" if np.isnan(arr).any() else "-inf"
+            raise ValueError(f"{name} must be {allowed}, got {bad}")
+    return arr
+
+
+def common_dtype(*arrays: np.ndarray) -> np.dtype:
+    """The float dtype the result is computed in: float64 if any is."""
+    return np.result_type(*[a.dtype for a in arrays], np.float32)
+
+
+def check_ndim(
+    arr: np.ndarray,
+    name: str,
+    ndims: int | Sequence[int] | None = None,
+    *,
+    min_ndim: int | None = None,
+    expected: str | None = None,
+) -> np.ndarray:
+    """``arr`` has one of ``ndims`` dimensions, or at least ``min_ndim``.
+
+    ``expected`` completes "``name`` must ...", e.g. ``"have shape (T, N,
+    C)"``; the default says how many dimensions are allowed.
+
+    >>> check_ndim(np.zeros((2, 3)), "X", 2).shape
+    (2, 3)
+    """
+    allowed = (ndims,) if isinstance(ndims, int) else ndims
+    if (allowed is not None and arr.ndim not in allowed) or (
+        min_ndim is not None and arr.ndim < min_ndim
+    ):
+        if expected is None:
+            if allowed is None:
+                plural = "" if min_ndim == 1 else "s"
+                expected = f"have at least {min_ndim} dimension{plural}"
+            else:
+                expected = "be " + " or ".join(
+                    "a scalar" if k == 0 else f"{k}-D" for k in allowed
+                )
+        raise ValueError(f"{name} must {expected}, got shape {arr.shape}")
+    return arr
+
+
+def _shape_text(pattern: tuple) -> str:
+    items = ["..." if d is Ellipsis else str(d) for d in pattern]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def _shape_matches(shape: tuple[int, ...], pattern: tuple) -> bool:
+    if Ellipsis in pattern:
+        cut = pattern.index(Ellipsis)
+        head, tail = pattern[:cut], pattern[cut + 1:]
+        return len(shape) >= len(head) + len(tail) and _shape_matches(
+            shape[:len(head)], head
+        ) and _shape_matches(shape[len(shape) - len(tail):], tail)
+    return len(shape) == len(pattern) and all(
+        isinstance(want, str) or want == size
+        for size, want in zip(shape, pattern, strict=True)
+    )
+
+
+def check_shape(
+    arr: np.ndarray,
+    name: str,
+    expected_shape: tuple | list[tuple],
+    what: str | None = None,
+) -> np.ndarray:
+    """``arr`` has ``expected_shape``, or one of a list of such shapes.
+
+    An entry is an int, a str (a named size such as ``"S"``: any length)
+    or ``...`` (any number of leading or trailing axes). ``what`` says what
+    the shape means, e.g. ``"one weight per class"``.
+
+    >>> check_shape(np.zeros((5, 4)), "boxes", (..., 4)).shape
+    (5, 4)
+    """
+    patterns = (
+        expected_shape if isinstance(expected_shape, list)
+        else [expected_shape]
+    )
+    if not any(_shape_matches(arr.shape, p) for p in patterns):
+        shapes = " or ".join(_shape_text(tuple(p)) for p in patterns)
+        meaning = f", {what}" if what else ""
+        raise ValueError(
+            f"{name} must have shape {shapes}{meaning}, got shape "
+            f"{arr.shape}"
+        )
+    return arr
+
+
+def check_same_shape(
+    a: np.ndarray, a_name: str, b: np.ndarray, b_name: str
+) -> None:
+    """Refuse to broadcast: ``a`` and ``b`` must have one shape."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{a_name} and {b_name} must have the same shape, got "
+            f"{a_name}.shape={a.shape} and {b_name}.shape={b.shape}"
+        )
+
+
+def check_same_length(
+    arrays: Sequence[np.ndarray], name: str, *, min_length: int = 1
+) -> int:
+    """Arrays sharing a first dimension of at least ``min_length``; its size.
+
+    No arrays at all is a TypeError, as Python's for a missing argument.
+
+    >>> check_same_length([np.zeros(3), np.zeros((3, 2))], "arrays")
+    3
+    """
+    if not arrays:
+        raise TypeError(f"{name} must hold at least one array, got none")
+    n = len(arrays[0]) if arrays[0].ndim else 0
+    if n < min_length or any(a.ndim == 0 or len(a) != n for a in arrays):
+        raise ValueError(
+            f"{name} must share a first dimension of at least {min_length}, "
+            f"got lengths {[a.shape[:1] for a in arrays]}"
+        )
+    return n
+
+
+# ---------------------------------------------------------------------------
+# array contents
+# ---------------------------------------------------------------------------
+
+
+def check_probabilities(p: np.ndarray, name: str) -> np.ndarray:
+    """Every entry of ``p`` must lie in the closed interval [0, 1]."""
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1], got values in "
+            f"[{p.min():.6g}, {p.max():.6g}]"
+        )
+    return p
+
+
+def check_rows_sum_to_one(
+    p: np.ndarray, name: str, axis: int, tol: float
+) -> np.ndarray:
+    """Each slice of ``p`` along ``axis`` sums to 1 within ``tol``.
+
+    >>> check_rows_sum_to_one(np.array([[0.25, 0.75]]), "y_prob", 1, 1e-6)
+    array([[0.25, 0.75]])
+    """
+    if p.size:
+        # float64 accumulation, so float32 rows are judged on their
+        # values, not on the rounding of a float32 sum
+        deviation = np.abs(p.sum(axis=axis, dtype=np.float64) - 1.0).max()
+        if not deviation <= tol:
+            raise ValueError(
+                f"{name} must sum to 1 along axis {axis} (|row sum - 1| <= "
+                f"{tol:g}), got |row sum - 1| up to {deviation:.6g}"
+            )
+    return p
+
+
+def check_all_nonnegative(x: np.ndarray, name: str) -> np.ndarray:
+    """Every entry of ``x`` is >= 0 (weights, masks, box sizes).
+
+    >>> check_all_nonnegative(np.array([0.0, 2.0]), "weight")
+    array([0., 2.])
+    """
+    if x.size and x.min() < 0:
+        raise ValueError(
+            f"{name} must be >= 0 everywhere, got a minimum of "
+            f"{x.min():.6g}"
+        )
+    return x
+
+
+def check_has_positive(
+    x: np.ndarray,
+    name: str,
+    *,
+    what: str = "at least one positive value",
+    why: str | None = None,
+) -> np.ndarray:
+    """Some entry of ``x`` is > 0; ``why`` says why one is needed.
+
+    >>> check_has_positive(np.array([0, 1]), "y_true")
+    array([0, 1])
+    """
+    if not (x > 0).any():
+        if x.size == 0:
+            got = "no values"
+        elif not x.any():
+            got = "only 0s"
+        else:
+            got = f"a maximum of {x.max():.6g}"
+        reason = f": {why}" if why else ""
+        raise ValueError(f"{name} must contain {what}{reason}, got {got}")
+    return x
+
+
+def check_positive_total(
+    x: np.ndarray, name: str, *, what: str = "the sum"
+) -> float:
+    """``x.sum()`` (e.g. the divisor of a weighted mean) is > 0; returns it.
+
+    ``what`` names the total: the message reads "``what`` of ``name``".
+
+    >>> check_positive_total(np.array([0.0, 2.0]), "mask")
+    2.0
+    """
+    total = float(np.sum(x))
+    if not total > 0:
+        raise ValueError(f"{what} of {name} must be > 0.0, got {total}")
+    return total
+
+
+def check_not_equal(
+    x: object, name: str, value: object, what: str | None = None
+) -> None:
+    """No entry of ``x`` equals ``value`` (or any of a tuple of values).
+
+    For a blank label among the targets, or the batch axis given as a
+    class axis. ``what`` describes the refused value (default: its repr).
+
+    >>> check_not_equal(np.array([1, 2]), "targets", 0, "the blank label 0")
+    """
+    arr = np.asarray(x)
+    refused = value if isinstance(value, tuple) else (value,)
+    if np.isin(arr, refused).any():
+        what = what or " or ".join(_describe(v) for v in refused)
+        if arr.ndim == 0:
+            raise ValueError(
+                f"{name} must not be {what}, got {name}="
+                f"{_describe(arr.item())}"
+            )
+        raise ValueError(f"{name} must not contain {what}")
+
+
+def as_labels(
+    x: object, name: str, num_classes: int, *, ignore_index: int | None = None
+) -> np.ndarray:
+    """Integer class labels in ``[0, num_classes)`` as an int64 array.
+
+    Floats are accepted when they hold whole numbers (labels often arrive as
+    float arrays); ``ignore_index`` entries are allowed outside the range.
+
+    >>> as_labels([0.0, 2.0], "y_true", 3)
+    array([0, 2])
+    """
+    arr = _to_array(x, name)
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.int64)
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
+            raise ValueError(
+                f"{name} must hold integer class labels, got non-integer "
+                "values"
+            )
+    labels = arr.astype(np.int64)
+    valid = labels if ignore_index is None else labels[labels != ignore_index]
+    if valid.size and (valid.min() < 0 or valid.max() >= num_classes):
+        raise ValueError(
+            f"{name} must hold class labels in [0, {num_classes}), got "
+            f"values in [{valid.min()}, {valid.max()}]"
+        )
+    return labels
+
+
+def as_lengths(
+    x: object,
+    name: str,
+    n: int,
+    *,
+    upper: int | None = None,
+    upper_name: str | None = None,
+    what: str | None = None,
+) -> np.ndarray:
+    """``n`` integer lengths in ``[0, upper]`` (or >= 0) as an int64 array.
+
+    ``upper_name`` says where the bound comes from (``"log_probs.shape[0]"``)
+    and ``what`` what the ``(n,)`` shape means.
+
+    >>> as_lengths([3.0, 0], "target_lengths", 2, upper=3)
+    array([3, 0])
+    """
+    arr = as_float_array(x, name, allow_empty=n == 0)
+    check_shape(arr, name, (n,), what)
+    if (arr != np.round(arr)).any():
+        raise ValueError(f"{name} must hold integers, got non-integer values")
+    if arr.size:
+        low, high = arr.min(), arr.max()
+        if upper is None and low < 0:
+            raise ValueError(
+                f"{name} must hold non-negative integers, got values in "
+                f"[{low:.0f}, {high:.0f}]"
+            )
+        if upper is not None and (low < 0 or high > upper):
+            source = f" ({upper_name})" if upper_name else ""
+            raise ValueError(
+                f"{name} must hold lengths in [0, {upper}]{source}, got "
+                f"values in [{low:.0f}, {high:.0f}]"
+            )
+    return arr.astype(np.int64)
 
 
 def check_boxes(x: object, name: str) -> np.ndarray:
     """Boxes ``(..., 4)`` as ``(x1, y1, x2, y2)`` with x1 <= x2, y1 <= y2."""
-    boxes = as_float_array(x, name)
-    if boxes.ndim == 0 or boxes.shape[-1] != 4:
-        raise ValueError(
-            f"{name} must have shape (..., 4), got shape {boxes.shape}"
-        )
+    boxes = check_shape(as_float_array(x, name), name, (..., 4))
     if (boxes[..., 2] < boxes[..., 0]).any():
         raise ValueError(f"{name} must have x2 >= x1 in every box")
     if (boxes[..., 3] < boxes[..., 1]).any():
         raise ValueError(f"{name} must have y2 >= y1 in every box")
     return boxes
+
+
+# ---------------------------------------------------------------------------
+# containers and state
+# ---------------------------------------------------------------------------
+
+
+def check_instance(
+    value: object,
+    name: str,
+    types: type | tuple[type, ...],
+    expected: str,
+    *,
+    exclude: type | tuple[type, ...] = (),
+) -> object:
+    """``value`` is an instance of ``types`` but not of ``exclude``.
+
+    ``expected`` describes the allowed kinds, e.g. ``"a mapping of name to
+    loss"``; a mismatch is a TypeError naming the type received.
+
+    >>> check_instance([1.0], "components", Sequence, "a sequence",
+    ...                exclude=str)
+    [1.0]
+    """
+    if not isinstance(value, types) or isinstance(value, exclude):
+        raise TypeError(
+            f"{name} must be {expected}, got {type(value).__name__}"
+        )
+    return value
+
+
+def check_sequence(
+    value: object,
+    name: str,
+    *,
+    length: int | None = None,
+    expected: str | None = None,
+) -> tuple:
+    """A list or tuple (of ``length`` items), returned as a tuple.
+
+    >>> check_sequence([2, 3], "symbol_frames", length=2)
+    (2, 3)
+    """
+    if not isinstance(value, (tuple, list)) or (
+        length is not None and len(value) != length
+    ):
+        if expected is None:
+            count = "" if length is None else f" of {length} items"
+            expected = f"a list or tuple{count}"
+        raise TypeError(f"{name} must be {expected}, got {_describe(value)}")
+    return tuple(value)
+
+
+def check_nonempty(value: Collection, name: str) -> Collection:
+    """A container (mapping, list, ...) with at least one item.
+
+    >>> check_nonempty({"cls": 0.5}, "components")
+    {'cls': 0.5}
+    """
+    if len(value) == 0:
+        raise ValueError(f"{name} must not be empty, got {_describe(value)}")
+    return value
+
+
+def check_same_keys(
+    mapping: Mapping, name: str, keys: Collection, keys_name: str
+) -> Mapping:
+    """``mapping`` has exactly ``keys``, those of the argument ``keys_name``.
+
+    >>> check_same_keys({"a": 1}, "weights", ["a"], "components")
+    {'a': 1}
+    """
+    if set(mapping) != set(keys):
+        missing = sorted(map(str, set(keys) - set(mapping)))
+        extra = sorted(map(str, set(mapping) - set(keys)))
+        raise ValueError(
+            f"{name} must have the same keys as {keys_name}; missing "
+            f"{missing}, unexpected {extra}"
+        )
+    return mapping
+
+
+def check_state(ready: bool, message: str) -> None:
+    """Refuse a method called out of order, where no argument is to blame.
+
+    ``message`` says what must happen first, e.g. "RunningMean has no value
+    before the first update(value, n)".
+    """
+    if not ready:
+        raise ValueError(message)
+
+
+# ---------------------------------------------------------------------------
+# the reduction rule
+# ---------------------------------------------------------------------------
 
 
 def reduce(

@@ -9,12 +9,22 @@ batches of different sizes. :func:`average_loss` is the first,
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from lossbook._validation import as_float_array, check_scalar
+from lossbook._validation import (
+    as_float_array,
+    check_all_nonnegative,
+    check_has_positive,
+    check_instance,
+    check_integer,
+    check_ndim,
+    check_nonempty,
+    check_same_keys,
+    check_shape,
+    check_state,
+)
 
 __all__ = ["RunningMean", "average_loss"]
 
@@ -24,32 +34,24 @@ def _component_values(
 ) -> tuple[tuple[str, ...] | None, np.ndarray]:
     """Component names (None for a sequence) and their values, 1-D."""
     if isinstance(components, Mapping):
+        check_nonempty(components, "components")
         names = tuple(components)
         values = []
         for key in names:
-            value = as_float_array(components[key], f"components[{key!r}]")
-            if value.ndim != 0:
-                raise ValueError(
-                    f"components[{key!r}] must be a scalar loss, got shape "
-                    f"{value.shape}"
-                )
+            name = f"components[{key!r}]"
+            value = as_float_array(components[key], name)
+            check_ndim(value, name, 0, expected="be a scalar loss")
             values.append(value)
-        if not values:
-            raise ValueError("components must not be empty, got {}")
         return names, np.stack(values)
-    if isinstance(components, (str, bytes)) or not isinstance(
-        components, (Sequence, np.ndarray)
-    ):
-        raise TypeError(
-            "components must be a mapping of name to loss or a sequence of "
-            f"losses, got {type(components).__name__}"
-        )
+    check_instance(
+        components, "components", (Sequence, np.ndarray),
+        "a mapping of name to loss or a sequence of losses",
+        exclude=(str, bytes),
+    )
     values = as_float_array(components, "components")
-    if values.ndim != 1:
-        raise ValueError(
-            "components must be a sequence of scalar losses, got shape "
-            f"{values.shape}"
-        )
+    check_ndim(
+        values, "components", 1, expected="be a sequence of scalar losses"
+    )
     return None, values
 
 
@@ -58,37 +60,22 @@ def _weight_values(
 ) -> np.ndarray:
     """Weights aligned with the components, checked non-negative."""
     if names is not None:
-        if not isinstance(weights, Mapping):
-            raise TypeError(
-                "weights must be a mapping with the keys of components when "
-                f"components is a mapping, got {type(weights).__name__}"
-            )
-        if set(weights) != set(names):
-            missing = sorted(map(str, set(names) - set(weights)))
-            extra = sorted(map(str, set(weights) - set(names)))
-            raise ValueError(
-                "weights must have the same keys as components; missing "
-                f"{missing}, unexpected {extra}"
-            )
+        check_instance(
+            weights, "weights", Mapping,
+            "a mapping with the keys of components when components is a "
+            "mapping",
+        )
+        check_same_keys(weights, "weights", names, "components")
         weights = [weights[key] for key in names]
-    elif isinstance(weights, Mapping):
-        raise TypeError(
-            "weights must be a sequence when components is a sequence, got "
-            "a mapping"
+    else:
+        check_instance(
+            weights, "weights", object,
+            "a sequence when components is a sequence", exclude=Mapping,
         )
     w = as_float_array(weights, "weights")
-    if w.shape != (count,):
-        raise ValueError(
-            f"weights must have shape ({count},), one weight per component, "
-            f"got shape {w.shape}"
-        )
-    if (w < 0).any():
-        raise ValueError(
-            f"weights must be non-negative, got minimum {w.min():.6g}"
-        )
-    if not (w > 0).any():
-        raise ValueError("weights must not all be zero")
-    return w
+    check_shape(w, "weights", (count,), "one weight per component")
+    check_all_nonnegative(w, "weights")
+    return check_has_positive(w, "weights")
 
 
 def average_loss(
@@ -243,15 +230,11 @@ class RunningMean:
             If ``value`` is not numeric or ``n`` is not an integer.
         """
         arr = as_float_array(value, "value")
-        if arr.ndim != 0:
-            raise ValueError(
-                f"value must be a scalar (a batch's mean loss), got shape "
-                f"{arr.shape}"
-            )
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-            raise TypeError(f"n must be an integer, got {n!r}")
-        check_scalar(n, "n", min_val=1)
-        term = float(arr) * int(n)
+        check_ndim(
+            arr, "value", 0, expected="be a scalar (a batch's mean loss)"
+        )
+        n = check_integer(n, "n", min_val=1)
+        term = float(arr) * n
         # Neumaier: keep the low-order bits that each addition loses
         total = self._total + term
         if abs(self._total) >= abs(term):
@@ -259,7 +242,7 @@ class RunningMean:
         else:
             self._compensation += (term - total) + self._total
         self._total = total
-        self._count += int(n)
+        self._count += n
 
     @property
     def count(self) -> int:
@@ -276,10 +259,10 @@ class RunningMean:
         ValueError
             Before the first :meth:`update` (or after :meth:`reset`).
         """
-        if self._count == 0:
-            raise ValueError(
-                "RunningMean has no value before the first update(value, n)"
-            )
+        check_state(
+            self._count > 0,
+            "RunningMean has no value before the first update(value, n)",
+        )
         return np.float64((self._total + self._compensation) / self._count)
 
     def __repr__(self) -> str:

@@ -31,12 +31,13 @@ from numpy.typing import ArrayLike
 
 from lossbook._validation import (
     as_float_array,
+    check_all_nonnegative,
     check_box_format,
     check_boxes,
     check_nonnegative,
     check_reduction,
     check_same_shape,
-    check_scalar,
+    check_shape,
     common_dtype,
     reduce,
     reduce_gradient,
@@ -62,15 +63,14 @@ def _checked_boxes(boxes: ArrayLike, fmt: str, name: str) -> np.ndarray:
     """Validate boxes given in ``fmt``: corners ordered, or sizes >= 0."""
     if fmt == "xyxy":
         return check_boxes(boxes, name)
-    arr = as_float_array(boxes, name)
-    # an all-zero array of the same shape passes every corner check, so
-    # this call checks the (..., 4) shape alone
-    check_boxes(np.zeros(arr.shape, dtype=arr.dtype), name)
+    arr = check_shape(as_float_array(boxes, name), name, (..., 4))
     # a width or height is a size, not a corner: check its sign directly
-    check_scalar(float(arr[..., 2].min()), f"the widths (column 2) of "
-                 f"{name} in format {fmt!r}", min_val=0.0)
-    check_scalar(float(arr[..., 3].min()), f"the heights (column 3) of "
-                 f"{name} in format {fmt!r}", min_val=0.0)
+    check_all_nonnegative(
+        arr[..., 2], f"the widths (column 2) of {name} in format {fmt!r}"
+    )
+    check_all_nonnegative(
+        arr[..., 3], f"the heights (column 3) of {name} in format {fmt!r}"
+    )
     return arr
 
 
@@ -766,7 +766,7 @@ def ciou_loss(
     its two arguments (:math:`v` is a square) and equals :func:`diou_loss`
     when the aspect ratios are equal (:math:`v = 0`).
 
-    **Differs in the gradient.** The paper and torchvision treat
+    **Differs in the gradient.** torchvision treats
     :math:`\alpha` as a constant when differentiating (torchvision computes
     it under ``torch.no_grad()``). lossbook's gradient
     (:func:`lossbook.gradient`) is the true derivative of the value above,

@@ -23,12 +23,17 @@ from lossbook._numerics import log_sigmoid, sigmoid, softmax
 from lossbook._validation import (
     as_float_array,
     as_labels,
+    check_all_nonnegative,
     check_axis,
-    check_choice,
+    check_integer,
+    check_none,
+    check_positive_total,
     check_probabilities,
     check_reduction,
+    check_rows_sum_to_one,
     check_same_shape,
     check_scalar,
+    check_shape,
     common_dtype,
     reduce,
     reduce_gradient,
@@ -103,14 +108,6 @@ def _neg_log_softmax(z: np.ndarray) -> np.ndarray:
     return (lse - lo) - hi
 
 
-def _integer(value: object, name: str) -> int:
-    """An integer argument such as ``ignore_index`` (any sign)."""
-    # check_axis is the validation layer's integer check; the huge bound
-    # turns its range test off
-    check_axis(value, 2**62, name)
-    return int(value)
-
-
 def _class_vector(
     value: ArrayLike,
     name: str,
@@ -124,12 +121,15 @@ def _class_vector(
     ``num_classes=None`` (a 0-d prediction) allows only a scalar.
     """
     vec = as_float_array(value, name, dtype=dtype)
-    shapes = ["()"] if allow_scalar or num_classes is None else []
+    shapes, meanings = [], []
+    if allow_scalar or num_classes is None:
+        shapes.append(())
+        meanings.append("a scalar")
     if num_classes is not None:
-        shapes.append(str((num_classes,)))
-    check_choice(str(vec.shape), f"{name}.shape", shapes)
-    check_scalar(float(vec.min()), name, min_val=0.0)
-    return vec
+        shapes.append((num_classes,))
+        meanings.append("one weight per class")
+    check_shape(vec, name, shapes, " or ".join(meanings))
+    return check_all_nonnegative(vec, name)
 
 
 def _elementwise_weight(
@@ -138,31 +138,7 @@ def _elementwise_weight(
     """A non-negative ``weight`` with exactly the shape of ``like``."""
     w = as_float_array(weight, "weight", dtype=like.dtype)
     check_same_shape(w, "weight", like, like_name)
-    check_scalar(float(w.min()), "weight", min_val=0.0)
-    return w
-
-
-def _check_rows_sum_to_one(p: np.ndarray, axis: int, name: str) -> None:
-    """Each slice of ``p`` along ``axis`` sums to 1 within the tolerance."""
-    # float64 accumulation, so float32 rows are judged on their values,
-    # not on the rounding of a float32 sum
-    deviation = np.abs(p.sum(axis=axis, dtype=np.float64) - 1.0).max()
-    check_scalar(
-        float(deviation),
-        f"the largest |row sum - 1| of {name} along axis {axis}",
-        max_val=ROW_SUM_TOLERANCE,
-    )
-
-
-def _check_label_shape(
-    labels: np.ndarray, shape: tuple[int, ...], pred_name: str
-) -> None:
-    """Labels have the prediction's shape without its class axis."""
-    check_choice(
-        str(labels.shape),
-        f"y_true.shape (the shape of {pred_name} without its class axis)",
-        [str(shape)],
-    )
+    return check_all_nonnegative(w, "weight")
 
 
 def _drop_axis(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
@@ -496,16 +472,15 @@ def _cross_entropy_inputs(
     num_classes = z.shape[axis]
     label_shape = _drop_axis(z.shape, axis)
     if ignore_index is not None:
-        ignore_index = _integer(ignore_index, "ignore_index")
+        ignore_index = check_integer(ignore_index, "ignore_index")
     smoothing = check_scalar(
         label_smoothing, "label_smoothing", min_val=0.0, max_val=1.0
     )
     y = as_float_array(y_true, "y_true")
-    check_choice(
-        str(y.shape),
-        "y_true.shape (labels: logits.shape without axis; probabilities: "
-        "logits.shape)",
-        [str(label_shape), str(z.shape)],
+    check_shape(
+        y, "y_true", [label_shape, z.shape],
+        "class labels (logits.shape without axis) or probabilities "
+        "(logits.shape)",
     )
     labels = valid = target = None
     if y.shape == label_shape:
@@ -518,13 +493,10 @@ def _cross_entropy_inputs(
             labels = np.where(valid, labels, 0)
         dtype = z.dtype
     else:
-        if ignore_index is not None:
-            check_choice(
-                repr(ignore_index),
-                "ignore_index (probability targets have no labels to "
-                "ignore)",
-                ["None"],
-            )
+        check_none(
+            ignore_index, "ignore_index",
+            when="with probability targets (they have no labels to ignore)",
+        )
         check_probabilities(y, "y_true")
         dtype = common_dtype(y, z)
         target = np.moveaxis(y.astype(dtype, copy=False), axis, -1)
@@ -547,12 +519,15 @@ def _label_weights(inp: _CrossEntropyInputs) -> np.ndarray:
 
 def _check_mean_divisor(inp: _CrossEntropyInputs, divisor) -> None:
     """The weighted mean needs a positive total weight of kept targets."""
-    what = (
-        "the number of y_true labels (ignore_index excluded)"
-        if inp.weight is None
-        else "the sum of weight[y_true] (ignore_index excluded)"
-    )
-    check_scalar(float(divisor.sum()), what, min_val=0.0, include_min=False)
+    if inp.weight is None:
+        check_positive_total(
+            divisor, "y_true labels (ignore_index excluded)",
+            what="the number",
+        )
+    else:
+        check_positive_total(
+            divisor, "weight[y_true] (ignore_index excluded)"
+        )
 
 
 def _smoothed_target(inp: _CrossEntropyInputs) -> np.ndarray:
@@ -780,7 +755,7 @@ def _categorical_inputs(y_true, y_prob, axis):
     axis = check_axis(axis, p.ndim)
     check_probabilities(y, "y_true")
     check_probabilities(p, "y_prob")
-    _check_rows_sum_to_one(p, axis, "y_prob")
+    check_rows_sum_to_one(p, "y_prob", axis, ROW_SUM_TOLERANCE)
     dtype = common_dtype(y, p)
     return y.astype(dtype, copy=False), p.astype(dtype, copy=False), axis
 
@@ -901,9 +876,12 @@ def _sparse_inputs(y_true, y_prob, axis):
     p = as_float_array(y_prob, "y_prob")
     axis = check_axis(axis, p.ndim)
     labels = as_labels(y_true, "y_true", p.shape[axis])
-    _check_label_shape(labels, _drop_axis(p.shape, axis), "y_prob")
+    check_shape(
+        labels, "y_true", _drop_axis(p.shape, axis),
+        "the shape of y_prob without its class axis",
+    )
     check_probabilities(p, "y_prob")
-    _check_rows_sum_to_one(p, axis, "y_prob")
+    check_rows_sum_to_one(p, "y_prob", axis, ROW_SUM_TOLERANCE)
     return labels, p, axis
 
 

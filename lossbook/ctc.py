@@ -15,16 +15,19 @@ accumulating over the time loop.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from lossbook._validation import (
     as_float_array,
     as_labels,
+    as_lengths,
+    check_bool,
     check_choice,
+    check_integer,
+    check_ndim,
+    check_not_equal,
     check_reduction,
-    check_scalar,
+    check_shape,
     reduce,
 )
 
@@ -32,44 +35,14 @@ __all__ = ["ctc_gradient", "ctc_loss"]
 
 _WRT = ("log_probs", "logits")
 
+# what the (N,) shape of input_lengths and target_lengths means
+_PER_SAMPLE = "one length per sample of log_probs"
+
 
 # ----------------------------------------------------------------------------
-# input checks specific to CTC (lengths, targets, blank); the generic ones
-# come from lossbook._validation
+# input checks specific to CTC (lengths, targets, blank), built from the
+# checkers of lossbook._validation
 # ----------------------------------------------------------------------------
-
-
-def _as_lengths(
-    x: object, name: str, n: int, upper: int, upper_name: str
-) -> np.ndarray:
-    """One integer length per sample, each in ``[0, upper]``."""
-    arr = as_float_array(x, name)
-    if arr.shape != (n,):
-        raise ValueError(
-            f"{name} must have shape ({n},), one length per sample of "
-            f"log_probs, got shape {arr.shape}"
-        )
-    if (arr != np.round(arr)).any():
-        raise ValueError(f"{name} must hold integers, got non-integer values")
-    if arr.min() < 0 or arr.max() > upper:
-        raise ValueError(
-            f"{name} must hold lengths in [0, {upper}] ({upper_name}), got "
-            f"values in [{arr.min():.0f}, {arr.max():.0f}]"
-        )
-    return arr.astype(np.int64)
-
-
-def _check_blank(blank: object, num_classes: int) -> int:
-    if isinstance(blank, bool) or not isinstance(blank, numbers.Integral):
-        raise TypeError(f"blank must be an integer, got {blank!r}")
-    check_scalar(blank, "blank", min_val=0, max_val=num_classes - 1)
-    return int(blank)
-
-
-def _check_flag(value: object, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _padded_targets(
@@ -86,42 +59,38 @@ def _padded_targets(
     concatenation of all targets, of length ``sum(target_lengths)``.
     """
     arr = as_float_array(targets, "targets", allow_empty=True)
+    check_ndim(
+        arr, "targets", (1, 2),
+        expected="have shape (N, S) or (sum(target_lengths),)",
+    )
     if arr.ndim == 2:
-        if arr.shape[0] != n:
-            raise ValueError(
-                f"targets must have shape ({n}, S) (one row per sample of "
-                f"log_probs) or be 1-D, got shape {arr.shape}"
-            )
-        lengths = _as_lengths(
-            target_lengths, "target_lengths", n, arr.shape[1],
-            "targets.shape[1]",
+        check_shape(
+            arr, "targets", (n, "S"), "one row per sample of log_probs"
+        )
+        lengths = as_lengths(
+            target_lengths, "target_lengths", n, upper=arr.shape[1],
+            upper_name="targets.shape[1]", what=_PER_SAMPLE,
         )
         used = np.arange(arr.shape[1]) < lengths[:, None]
         values = arr[used]
-    elif arr.ndim == 1:
-        lengths = _as_lengths(
-            target_lengths, "target_lengths", n, arr.size, "targets.size"
+    else:
+        lengths = as_lengths(
+            target_lengths, "target_lengths", n, upper=arr.size,
+            upper_name="targets.size", what=_PER_SAMPLE,
         )
-        if lengths.sum() != arr.size:
-            raise ValueError(
-                f"targets, 1-D (concatenated), must have sum(target_lengths)"
-                f" = {lengths.sum()} entries, got {arr.size}"
-            )
+        check_shape(
+            arr, "targets", (int(lengths.sum()),),
+            "sum(target_lengths) entries when 1-D (concatenated)",
+        )
         used = np.arange(lengths.max()) < lengths[:, None]
         values = arr
-    else:
-        raise ValueError(
-            f"targets must have shape (N, S) or (sum(target_lengths),), got "
-            f"shape {arr.shape}"
-        )
     padded = np.full(used.shape, blank, dtype=np.int64)
     if values.size:
         labels = as_labels(values, "targets", num_classes)
-        if (labels == blank).any():
-            raise ValueError(
-                f"targets must not contain the blank label {blank} within "
-                "target_lengths"
-            )
+        check_not_equal(
+            labels, "targets", blank,
+            f"the blank label {blank} within target_lengths",
+        )
         padded[used] = labels
     return padded, lengths
 
@@ -136,16 +105,14 @@ def _prepare(
     reduction: object,
 ) -> tuple:
     check_reduction(reduction)
-    _check_flag(zero_infinity, "zero_infinity")
+    check_bool(zero_infinity, "zero_infinity")
     lp = as_float_array(log_probs, "log_probs")
-    if lp.ndim != 3:
-        raise ValueError(
-            f"log_probs must have shape (T, N, C), got shape {lp.shape}"
-        )
+    check_ndim(lp, "log_probs", 3, expected="have shape (T, N, C)")
     steps, n, num_classes = lp.shape
-    blank = _check_blank(blank, num_classes)
-    in_len = _as_lengths(
-        input_lengths, "input_lengths", n, steps, "log_probs.shape[0]"
+    blank = check_integer(blank, "blank", min_val=0, max_val=num_classes - 1)
+    in_len = as_lengths(
+        input_lengths, "input_lengths", n, upper=steps,
+        upper_name="log_probs.shape[0]", what=_PER_SAMPLE,
     )
     padded, tg_len = _padded_targets(
         targets, target_lengths, n, num_classes, blank

@@ -9,11 +9,14 @@ experiment runs in well under a second.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from lossbook._validation import check_scalar
+from lossbook._validation import (
+    check_integer,
+    check_same_length,
+    check_scalar,
+    check_sequence,
+)
 
 __all__ = [
     "box_pairs",
@@ -31,10 +34,7 @@ __all__ = [
 
 def _count(value: object, name: str, minimum: int = 1) -> int:
     """A size argument: an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    check_scalar(value, name, min_val=minimum)
-    return int(value)
+    return check_integer(value, name, min_val=minimum)
 
 
 def _rng(seed: object) -> np.random.Generator:
@@ -262,15 +262,8 @@ def train_val_split(
         val_fraction, "val_fraction", min_val=0.0, max_val=1.0,
         include_min=False, include_max=False,
     )
-    if not arrays:
-        raise TypeError("train_val_split needs at least one array")
     arrs = [np.asarray(a) for a in arrays]
-    n = len(arrs[0]) if arrs[0].ndim else 0
-    if n < 2 or any(a.ndim == 0 or len(a) != n for a in arrs):
-        raise ValueError(
-            "arrays must share a first dimension of at least 2, got lengths "
-            f"{[a.shape[:1] for a in arrs]}"
-        )
+    n = check_same_length(arrs, "arrays", min_length=2)
     n_val = min(max(round(val_fraction * n), 1), n - 1)
     order = _rng(seed).permutation(n)
     val, train = order[:n_val], order[n_val:]
@@ -510,9 +503,9 @@ def toy_token_sequences(
     vocab = _count(vocab, "vocab", minimum=2)
     max_len = _count(max_len, "max_len")
     min_len = _count(min_len, "min_len")
-    check_scalar(min_len, "min_len", max_val=max_len)
+    check_integer(min_len, "min_len", max_val=max_len)
     pad_id = _count(pad_id, "pad_id", minimum=0)
-    check_scalar(pad_id, "pad_id", max_val=vocab - 1)
+    check_integer(pad_id, "pad_id", max_val=vocab - 1)
     rng = _rng(seed)
     lengths = rng.integers(min_len, max_len + 1, n)
     lengths[0] = max_len
@@ -631,8 +624,9 @@ def ctc_toy_task(
 
 def _run_range(value: object, name: str) -> tuple[int, int]:
     """An inclusive range ``(low, high)`` of run lengths, 1 <= low <= high."""
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(f"{name} must be a pair (low, high), got {value!r}")
+    value = check_sequence(
+        value, name, length=2, expected="a pair (low, high)"
+    )
     low = _count(value[0], f"{name}[0]")
     high = _count(value[1], f"{name}[1]", minimum=low)
     return low, high

@@ -28,13 +28,14 @@ from lossbook._numerics import log_sigmoid, sigmoid
 from lossbook._validation import (
     as_float_array,
     as_labels,
+    check_all_nonnegative,
     check_axis,
-    check_choice,
     check_nonnegative,
     check_probabilities,
     check_reduction,
     check_same_shape,
     check_scalar,
+    check_shape,
     common_dtype,
     reduce,
     reduce_gradient,
@@ -273,11 +274,9 @@ def _class_weights(
     weights = as_float_array(alpha, "alpha")
     if weights.ndim == 0:
         return check_scalar(float(weights), "alpha", min_val=0.0)
-    # the validation layer's choice check doubles as a shape check
-    check_choice(str(weights.shape),
-                 "alpha.shape (a scalar or one weight per class)",
-                 [str((num_classes,))])
-    check_scalar(float(weights.min()), "alpha", min_val=0.0)
+    check_shape(weights, "alpha", [(), (num_classes,)],
+                "a scalar or one weight per class")
+    check_all_nonnegative(weights, "alpha")
     return weights.astype(dtype)
 
 
@@ -297,9 +296,9 @@ def _softmax_inputs(
     num_classes = z.shape[ax]
     labels = as_labels(y_true, "y_true", num_classes)
     sample_shape = z.shape[:ax] + z.shape[ax + 1:]
-    check_choice(str(labels.shape),
-                 f"y_true.shape (one label per sample: the shape of logits "
-                 f"without axis {ax})", [str(sample_shape)])
+    check_shape(labels, "y_true", sample_shape,
+                f"one label per sample: the shape of logits without axis "
+                f"{ax}")
     alpha = _class_weights(alpha, num_classes, z.dtype)
     return labels, np.moveaxis(z, ax, -1), gamma, alpha, ax
 

@@ -32,8 +32,12 @@ from numpy.typing import ArrayLike
 from lossbook._validation import (
     as_float_array,
     as_labels,
+    as_lengths,
     check_axis,
+    check_bool,
+    check_ndim,
     check_nonnegative,
+    check_not_equal,
     check_probabilities,
     check_reduction,
     check_same_shape,
@@ -41,7 +45,6 @@ from lossbook._validation import (
     common_dtype,
     reduce,
 )
-from lossbook.ctc import _check_flag  # the one boolean-flag check
 
 __all__ = [
     "KERAS_EPSILON",
@@ -141,10 +144,9 @@ def _channels(
         ax = None
     else:
         ax = check_axis(axis, y.ndim)
-        if ax == 0:
-            raise ValueError(
-                "axis must not be 0: axis 0 is the batch axis, got axis=0"
-            )
+        check_not_equal(
+            axis, "axis", (0, -y.ndim), "0: axis 0 is the batch axis"
+        )
     n = y.shape[0] if y.ndim else 1
     if ax is None:
         return y.reshape(n, 1, -1), p.reshape(n, 1, -1)
@@ -293,29 +295,19 @@ def torch_ctc_mean(
     losses = _ctc_losses(per_sample_losses)
     lengths = as_float_array(target_lengths, "target_lengths")
     check_same_shape(lengths, "target_lengths", losses, "per_sample_losses")
-    if (lengths != np.round(lengths)).any() or lengths.min() < 0:
-        raise ValueError(
-            "target_lengths must hold non-negative integers, got values in "
-            f"[{lengths.min():g}, {lengths.max():g}]"
-        )
+    lengths = as_lengths(lengths, "target_lengths", losses.size)
     scaled = losses / np.maximum(lengths, 1).astype(losses.dtype)
     return reduce(scaled, "mean")
 
 
 def _ctc_losses(per_sample_losses: ArrayLike) -> np.ndarray:
     """Per-sample CTC losses, shape (N,); +inf allowed, NaN and -inf not."""
-    raw = np.asarray(per_sample_losses)
-    # validate a copy with +inf replaced, keeping every other check
-    probe = raw
-    if np.issubdtype(raw.dtype, np.floating):
-        probe = np.where(np.isposinf(raw), 0, raw).astype(raw.dtype)
-    checked = as_float_array(probe, "per_sample_losses")
-    if checked.ndim != 1:
-        raise ValueError(
-            "per_sample_losses must have shape (N,), got shape "
-            f"{checked.shape}"
-        )
-    return raw.astype(checked.dtype, copy=False)
+    losses = as_float_array(
+        per_sample_losses, "per_sample_losses", allow_inf="+inf"
+    )
+    return check_ndim(
+        losses, "per_sample_losses", 1, expected="have shape (N,)"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -494,7 +486,7 @@ def smp_focal_loss(
     gamma = check_nonnegative(gamma, "gamma")
     if alpha is not None:
         alpha = check_scalar(alpha, "alpha")
-    normalized = _check_flag(normalized, "normalized")
+    normalized = check_bool(normalized, "normalized")
     if reduced_threshold is not None:
         reduced_threshold = check_scalar(
             reduced_threshold, "reduced_threshold", min_val=0.0,
@@ -686,7 +678,7 @@ def keras_binary_focal_crossentropy(
     0.043322
     """
     check_reduction(reduction)
-    balance = _check_flag(apply_class_balancing, "apply_class_balancing")
+    balance = check_bool(apply_class_balancing, "apply_class_balancing")
     alpha = check_scalar(alpha, "alpha")
     gamma = check_nonnegative(gamma, "gamma")
     label_smoothing = _check_smoothing(label_smoothing)
@@ -1073,7 +1065,7 @@ def smp_dice_loss(
     check_reduction(reduction)
     smooth = check_nonnegative(smooth, "smooth")
     eps = check_nonnegative(eps, "eps")
-    log_loss = _check_flag(log_loss, "log_loss")
+    log_loss = check_bool(log_loss, "log_loss")
     y, p = _pair(y_true, y_prob, "y_prob")
     y, p = _channels(y, p, axis)
     dims = (0, 2)
@@ -1172,7 +1164,7 @@ def monai_dice_loss(
     check_reduction(reduction)
     smooth_nr = check_nonnegative(smooth_nr, "smooth_nr")
     smooth_dr = check_nonnegative(smooth_dr, "smooth_dr")
-    batch = _check_flag(batch, "batch")
+    batch = check_bool(batch, "batch")
     y, p = _pair(y_true, y_prob, "y_prob")
     y, p = _channels(y, p, axis)
     dims = (0, 2) if batch else 2

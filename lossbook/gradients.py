@@ -24,6 +24,7 @@ from lossbook import (
     segmentation,
     sequence,
 )
+from lossbook._validation import check_in
 
 __all__ = ["central_difference", "gradient"]
 
@@ -82,13 +83,13 @@ def gradient(
     array([ 1., -2.])
     """
     table = _registry()
-    if loss not in table:
-        name = getattr(loss, "__name__", repr(loss))
-        hint = " (use ctc_gradient)" if name == "ctc_loss" else ""
-        raise ValueError(
-            f"loss must be a lossbook loss with a closed-form gradient, got "
-            f"{name}{hint}"
-        )
+    name = getattr(loss, "__name__", repr(loss))
+    hint = " (use ctc_gradient)" if name == "ctc_loss" else ""
+    check_in(
+        loss, "loss", table,
+        expected="a lossbook loss with a closed-form gradient",
+        got=f"{name}{hint}",
+    )
     return table[loss](y_true, y_pred, **kwargs)
 
 

@@ -22,6 +22,8 @@ from numpy.typing import ArrayLike
 from lossbook._validation import (
     as_float_array,
     as_labels,
+    check_axes,
+    check_has_positive,
     check_same_shape,
     check_scalar,
 )
@@ -45,15 +47,11 @@ def _binary_inputs(
     return y.ravel(), s.ravel()
 
 
-_NO_POSITIVE = (
-    "y_true must contain at least one positive (1): recall is undefined "
-    "without positives, got only 0s"
-)
-
-
 def _require_positive(y: np.ndarray) -> None:
-    if not y.any():
-        raise ValueError(_NO_POSITIVE)
+    check_has_positive(
+        y, "y_true", what="at least one positive (1)",
+        why="recall is undefined without positives",
+    )
 
 
 def precision_recall_curve(
@@ -218,11 +216,17 @@ def average_precision(y_true: ArrayLike, scores: ArrayLike) -> np.float64:
 
 
 def _confusion(
-    y_true: ArrayLike, scores: ArrayLike, threshold: float
+    y_true: ArrayLike,
+    scores: ArrayLike,
+    threshold: float,
+    *,
+    require_positive: bool = False,
 ) -> tuple[int, int, int]:
     """True positives, predicted positives and actual positives."""
     y, s = _binary_inputs(y_true, scores)
     threshold = check_scalar(threshold, "threshold")
+    if require_positive:
+        _require_positive(y)
     predicted = s >= threshold
     return int((predicted & (y == 1)).sum()), int(predicted.sum()), int(
         y.sum()
@@ -334,9 +338,9 @@ def recall_at_threshold(
     >>> float(recall_at_threshold([0, 1, 1], [0.6, 0.9, 0.2]))
     0.5
     """
-    tp, _, positives = _confusion(y_true, scores, threshold)
-    if positives == 0:
-        raise ValueError(_NO_POSITIVE)
+    tp, _, positives = _confusion(
+        y_true, scores, threshold, require_positive=True
+    )
     return np.float64(tp / positives)
 
 
@@ -419,14 +423,9 @@ def mask_iou(
     a = as_labels(y_true, "y_true", 2)
     b = as_labels(y_pred, "y_pred", 2)
     check_same_shape(a, "y_true", b, "y_pred")
-    try:
-        intersection = (a & b).sum(axis=axis)
-        union = (a | b).sum(axis=axis)
-    except np.exceptions.AxisError as exc:
-        raise ValueError(
-            f"axis must be None or valid axes for masks of {a.ndim} "
-            f"dimensions, got {axis!r}"
-        ) from exc
+    axes = check_axes(axis, a.ndim)
+    intersection = (a & b).sum(axis=axes)
+    union = (a | b).sum(axis=axes)
     with np.errstate(invalid="ignore", divide="ignore"):
         iou = np.where(union > 0, intersection / union, empty_value)
     return np.asarray(iou, dtype=np.float64)

@@ -32,11 +32,13 @@ from lossbook._validation import (
     as_float_array,
     as_labels,
     check_axis,
-    check_choice,
+    check_ndim,
     check_nonnegative,
+    check_not_equal,
     check_probabilities,
     check_reduction,
     check_same_shape,
+    check_shape,
     common_dtype,
     reduce,
     reduce_gradient,
@@ -56,16 +58,14 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
-def _class_axis(axis: object, ndim: int, name: str) -> int | None:
-    """The class axis as a non-negative index, or None; never axis 0."""
-    # the batch axis 0 must exist
-    check_axis(0, ndim, f"the batch axis of {name}")
+def _class_axis(axis: object, arr: np.ndarray, name: str) -> int | None:
+    """The class axis of ``arr`` as an index >= 1 (0 is the batch), or None."""
+    check_ndim(arr, name, min_ndim=1, expected="have a batch axis (axis 0)")
     if axis is None:
         return None
-    ax = check_axis(axis, ndim)
-    allowed = [str(a) for a in (*range(1, ndim), *range(1 - ndim, 0))]
-    check_choice(str(axis), "axis (axis 0 is the batch axis, not a class "
-                 "axis)", allowed)
+    ax = check_axis(axis, arr.ndim)
+    check_not_equal(axis, "axis", (0, -arr.ndim),
+                    "0: axis 0 is the batch axis, not a class axis")
     return ax
 
 
@@ -159,7 +159,7 @@ def _masks(
     check_same_shape(y, "y_true", p, "y_prob")
     check_probabilities(y, "y_true")
     check_probabilities(p, "y_prob")
-    ax = _class_axis(axis, p.ndim, "y_prob")
+    ax = _class_axis(axis, p, "y_prob")
     dtype = common_dtype(y, p)
     return _Masks(
         _to_nck(y.astype(dtype, copy=False), ax),
@@ -382,11 +382,11 @@ def _label_maps(y_true, logits, axis, smooth, reduction) -> _LabelMaps:
     smooth = check_nonnegative(smooth, "smooth")
     z = as_float_array(logits, "logits")
     check_axis(axis, z.ndim)  # an integer: logits always have a class axis
-    ax = _class_axis(axis, z.ndim, "logits")
+    ax = _class_axis(axis, z, "logits")
     label_shape = z.shape[:ax] + z.shape[ax + 1:]
     y = as_float_array(y_true, "y_true")
-    check_choice(str(y.shape), "y_true.shape (integer label maps: "
-                 "logits.shape without axis)", [str(label_shape)])
+    check_shape(y, "y_true", label_shape,
+                "integer label maps: logits.shape without axis")
     labels = as_labels(y_true, "y_true", z.shape[ax])
     return _LabelMaps(labels, z, ax, smooth)
 

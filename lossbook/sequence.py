@@ -11,10 +11,11 @@ from numpy.typing import ArrayLike
 
 from lossbook._validation import (
     as_float_array,
+    check_all_nonnegative,
     check_axis,
+    check_positive_total,
     check_reduction,
     check_same_shape,
-    check_scalar,
     reduce,
     reduce_gradient,
 )
@@ -33,11 +34,9 @@ def _token_mask(mask, logits, axis, reduction):
     token_shape = z.shape[:axis] + z.shape[axis + 1:]
     m = as_float_array(mask, "mask", dtype=z.dtype)
     check_same_shape(m, "mask", np.empty(token_shape), "logits without axis")
-    check_scalar(float(m.min()), "mask", min_val=0.0)
+    check_all_nonnegative(m, "mask")
     if reduction == "mean":
-        check_scalar(
-            float(m.sum()), "the sum of mask", min_val=0.0, include_min=False
-        )
+        check_positive_total(m, "mask")
     return m
 
 

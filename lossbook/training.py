@@ -148,8 +148,7 @@ def fit_linear(
     [2.0, 1.0]
     """
     X = v.as_float_array(X, "X")
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (N, F), got shape {X.shape}")
+    v.check_ndim(X, "X", 2, expected="have shape (N, F)")
     v.check_choice(link, "link", LINKS)
     lr = v.check_scalar(lr, "lr", min_val=0.0, include_min=False)
     shape = (X.shape[1],) if num_outputs is None else (X.shape[1],

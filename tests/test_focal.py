@@ -616,7 +616,7 @@ def test_sigmoid_bad_input(y_true, logits, kwargs, error, match):
 
 
 _L, _LOGITS = [0, 2], [[0.5, -1.0, 2.0], [0.0, 1.0, 0.0]]
-_LABEL_SHAPE = r"y_true.shape \(one label per sample"
+_LABEL_SHAPE = r"y_true must have shape \(2,\), one label per sample"
 SOFTMAX_BAD = [
     # (y_true, logits, kwargs, exception, message)
     ([0.5, 2], _LOGITS, {}, ValueError, "y_true must hold integer"),
@@ -637,8 +637,8 @@ SOFTMAX_BAD = [
     (_L, _LOGITS, {"gamma": -0.5}, ValueError, "gamma must be >= 0"),
     (_L, _LOGITS, {"alpha": -0.5}, ValueError, "alpha must be >= 0"),
     (_L, _LOGITS, {"alpha": [1.0, 2.0]}, ValueError,
-     r"alpha.shape \(a scalar or one weight per class\) must be one of "
-     r"\('\(3,\)',\), got '\(2,\)'"),
+     r"alpha must have shape \(\) or \(3,\), a scalar or one weight per "
+     r"class, got shape \(2,\)"),
     (_L, _LOGITS, {"alpha": [1.0, -2.0, 1.0]}, ValueError,
      "alpha must be >= 0"),
     (_L, _LOGITS, {"alpha": [1.0, np.nan, 1.0]}, ValueError,

@@ -429,7 +429,7 @@ BAD_OVERLAP_INPUT = [
     ("axis-float", _Y, _P, {"axis": 1.0}, TypeError,
      "axis must be an integer"),
     ("no-batch", 1.0, 0.5, {"axis": None}, ValueError,
-     "batch axis of y_prob"),
+     "y_prob must have a batch axis"),
     ("reduction", _Y, _P, {"reduction": "batchmean"}, ValueError,
      "reduction"),
     ("empty", np.zeros((0, 2)), np.zeros((0, 2)), {}, ValueError,
@@ -457,9 +457,9 @@ _L = np.array([[0, 1], [1, 1]])
 _Z = np.zeros((2, 2, 2))
 
 BAD_COMBINED_INPUT = [
-    ("label-shape", _L[:1], _Z, {}, ValueError, r"y_true\.shape"),
+    ("label-shape", _L[:1], _Z, {}, ValueError, "y_true must have shape"),
     ("probabilities", np.ones((2, 2, 2)) / 2, _Z, {}, ValueError,
-     r"y_true\.shape"),
+     "y_true must have shape"),
     ("label-range", _L + 1, _Z, {}, ValueError,
      r"y_true must hold class labels in \[0, 2\)"),
     ("label-float", _L + 0.5, _Z, {}, ValueError,

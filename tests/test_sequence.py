@@ -216,7 +216,7 @@ def test_bad_keyword_input(kwargs, error, match):
 @pytest.mark.parametrize(
     ("y_true", "logits", "error", "match"),
     [
-        (LABELS[:, :2], LOGITS, ValueError, "y_true.shape"),
+        (LABELS[:, :2], LOGITS, ValueError, "y_true must have shape"),
         (LABELS + C, LOGITS, ValueError, r"class labels in \[0, 5\)"),
         (LABELS + 0.5, LOGITS, ValueError, "integer class labels"),
         (LABELS, np.where(LOGITS > 0, np.inf, 0), ValueError,
