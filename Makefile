@@ -39,9 +39,9 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check lossbook tests tools
 
-lock:
-	$(PYTHON) -m pip install --quiet uv
-	$(PYTHON) -m uv pip compile pyproject.toml --extra book --extra test \
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/python -m uv pip compile pyproject.toml --extra book --extra test \
 	  --python-version 3.11 --no-header -o $(LOCK)
 
 clean:

@@ -757,13 +757,22 @@ def reduce(
     >>> w = np.array([2.0, 0.0])
     >>> float(reduce(np.array([2.0, 0.0]), "mean", weights=w))
     1.0
+    >>> float(reduce(np.array([1e308, 1e308]), "mean"))  # no overflow
+    1e+308
     """
     if reduction == "none":
         return values
     if reduction == "sum":
         return values.sum(dtype=values.dtype)
     if weights is None:
-        return values.mean(dtype=values.dtype)
+        with np.errstate(over="ignore"):
+            mean = values.mean(dtype=values.dtype)
+        if np.isinf(mean) and np.isfinite(values).all():
+            # the sum overflowed although the mean is representable:
+            # divide first (the exact mean of finite values is finite)
+            mean = (values / values.dtype.type(values.size)).sum(
+                dtype=values.dtype)
+        return mean
     return values.sum(dtype=values.dtype) / weights.sum(dtype=values.dtype)
 
 

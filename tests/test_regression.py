@@ -384,3 +384,11 @@ def test_inputs_not_modified(name, kwargs):
 
 def test_gradients_registry_covers_every_loss():
     assert set(regression.GRADIENTS) == set(LOSSES.values())
+
+
+def test_mean_does_not_overflow_when_the_mean_is_finite():
+    # each squared error is 1e308 (finite); their sum overflows, their
+    # mean does not, and "mean" must return the mean
+    value = mse([0.0, 0.0], [1e154, 1e154])
+    assert np.isfinite(value)
+    assert value == np.float64(1e154) ** 2
