@@ -4,8 +4,9 @@ Warnings are errors (``-W``), unresolved references are reported
 (``-n``), and a notebook that raises stops the build. Extra arguments go
 to ``jupyter-book build``; ``make test`` passes ``--all`` so that every
 page is read again and no warning hides in Sphinx's incremental build.
-The wall time is printed so that clean and cached builds can be
-compared.
+Chapters whose cache record is out of date are executed two at a time
+first (``tools/warm_cache.py``). The wall time is printed so that clean
+and cached builds can be compared.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ def main() -> int:
            "--warningiserror", "--nitpick", "--keep-going",
            *sys.argv[1:]]
     start = time.perf_counter()
+    # execute outdated chapters in parallel first; the build then reads
+    # them from the cache (a failure is left to the build to report)
+    subprocess.call([sys.executable, str(ROOT / "tools" / "warm_cache.py")],
+                    cwd=ROOT)
     status = subprocess.call(cmd, cwd=ROOT)
     elapsed = time.perf_counter() - start
     if status != 0:
