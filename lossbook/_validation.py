@@ -287,6 +287,19 @@ def _to_array(x: object, name: str) -> np.ndarray:
     return arr
 
 
+def _all_finite(arr: np.ndarray) -> bool:
+    """Whether every entry is finite, usually in one cheap pass.
+
+    NaN and infinities propagate through a sum, so a finite sum proves
+    every entry finite; only a sum that is not finite (which a large but
+    finite array can also give, by overflow) needs the element-wise test.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum()):
+            return True
+    return bool(np.isfinite(arr).all())
+
+
 def as_float_array(
     x: object,
     name: str,
@@ -324,7 +337,7 @@ def as_float_array(
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if not allow_inf:
-        if not np.isfinite(arr).all():
+        if not _all_finite(arr):
             bad = "NaN" if np.isnan(arr).any() else "an infinite value"
             raise ValueError(f"{name} must be finite, got {bad}")
     else:

@@ -48,7 +48,9 @@ def _residual(
     # a difference beyond the float range rounds to inf, as it should
     with np.errstate(over="ignore"):
         d = p.astype(dtype, copy=False) - y.astype(dtype, copy=False)
-    return d, p.dtype
+    # d is a fresh array the losses may overwrite: large temporaries that
+    # live side by side cost more (page faults) than the arithmetic
+    return np.asarray(d), p.dtype
 
 
 def _finish(values: np.ndarray, reduction: str) -> np.ndarray:
@@ -142,7 +144,7 @@ def mse(
     """
     d, _ = _residual(y_true, y_pred, reduction)
     with np.errstate(over="ignore"):
-        values = d * d
+        values = np.square(d, out=d)
     return _finish(values, reduction)
 
 
@@ -211,7 +213,7 @@ def mae(
     4.0
     """
     d, _ = _residual(y_true, y_pred, reduction)
-    return _finish(np.abs(d), reduction)
+    return _finish(np.abs(d, out=d), reduction)
 
 
 def huber(
@@ -296,10 +298,14 @@ def huber(
     """
     delta = _check_delta(delta)
     d, _ = _residual(y_true, y_pred, reduction)
-    ad = np.abs(d)
+    ad = np.abs(d, out=d)
+    # with q = min(|d|, delta), q (|d| - q/2) is d**2/2 inside the band and
+    # delta (|d| - delta/2) outside: both pieces at once, in place, no where
+    q = np.minimum(ad, delta)
+    ad -= 0.5 * q
     with np.errstate(over="ignore"):
-        values = np.where(ad <= delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
-    return _finish(values.astype(d.dtype, copy=False), reduction)
+        ad *= q
+    return _finish(ad, reduction)
 
 
 def smooth_l1(
@@ -382,15 +388,18 @@ def smooth_l1(
     """
     beta = check_nonnegative(beta, "beta")
     d, _ = _residual(y_true, y_pred, reduction)
-    ad = np.abs(d)
+    ad = np.abs(d, out=d)
     if beta == 0.0:
         return _finish(ad, reduction)
-    # d * (d / beta) rather than d * d / beta: |d / beta| < 1 in this
-    # branch, so the product cannot underflow before the division
+    # with q = min(|d|, beta), (q / beta) (|d| - q/2) is d**2 / (2 beta)
+    # inside the band and exactly |d| - beta/2 outside (beta / beta == 1);
+    # dividing q first keeps the product from underflowing
+    q = np.minimum(ad, beta)
+    ad -= 0.5 * q
+    q /= beta
     with np.errstate(over="ignore"):
-        quadratic = 0.5 * d * (d / beta)
-    values = np.where(ad < beta, quadratic, ad - 0.5 * beta)
-    return _finish(values.astype(d.dtype, copy=False), reduction)
+        ad *= q
+    return _finish(ad, reduction)
 
 
 def log_cosh(
