@@ -46,6 +46,9 @@ class LossDefinition:
     notes : str
         Anything a reader of the formula should know (conventions, where
         it differs from a framework).
+    defaults : dict
+        Values :meth:`evaluate` uses for parameters it is not given, as the
+        NumPy loss's keyword defaults (e.g. ``pos_weight=1``).
     """
 
     name: str
@@ -54,6 +57,7 @@ class LossDefinition:
     wrt: tuple[sp.Symbol, ...]
     params: tuple[sp.Symbol, ...] = ()
     notes: str = ""
+    defaults: dict[str, float] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def latex(self, lhs: str | None = None,
@@ -113,6 +117,7 @@ class LossDefinition:
         relatively, not only absolutely, accurate.
         """
         fn = self.evaluator(expr)
+        params = {**self.defaults, **params}
         missing = [s.name for s in self.params if s.name not in params]
         if missing:
             raise TypeError(f"{self.name} needs parameter(s) {missing}")

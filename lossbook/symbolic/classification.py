@@ -70,7 +70,7 @@ def binary_cross_entropy_with_logits() -> LossDefinition:
     ``(y, z)``, parameter ``pos_weight`` (:math:`\pi`, 1 for plain BCE).
 
     >>> d = binary_cross_entropy_with_logits()
-    >>> float(d.evaluate(1.0, 0.0, pos_weight=1.0))  # ln 2
+    >>> float(d.evaluate(1.0, 0.0))  # ln 2 (pos_weight defaults to 1)
     0.6931471805599453
     """
     y, z = sp.symbols("y z", real=True)
@@ -83,6 +83,7 @@ def binary_cross_entropy_with_logits() -> LossDefinition:
         wrt=(z,),
         params=(pos_weight,),
         notes="softplus(-z) = -log sigma(z); 1 - sigma(z) = sigma(-z).",
+        defaults={"pos_weight": 1.0},
     )
 
 
