@@ -8,6 +8,7 @@ pointing at a page and anchor that exist.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from html.parser import HTMLParser
@@ -50,6 +51,7 @@ class _Anchors(HTMLParser):
             self.hrefs.append(attrs["href"])
 
 
+@functools.cache
 def _parse(path: Path) -> _Anchors:
     parser = _Anchors()
     parser.feed(path.read_text(encoding="utf-8"))
