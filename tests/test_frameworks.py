@@ -349,7 +349,7 @@ class TestSmpDiceLoss:
         np.testing.assert_allclose(per_class, [1 / 7, 0.0], rtol=1e-14)
 
     def test_smoothing_is_doubled(self):
-        # SymPy-checked identity (content notes): with hard targets,
+        # SymPy-checked identity (see the CrossEntropyIoULoss2D chapter):
         # Tversky(1/2, 1/2, s) = (2I + 2s)/(sum p + sum y + 2s)
         rng = _rng()
         y = (rng.uniform(size=(3, 5, 2)) < 0.5).astype(float)
