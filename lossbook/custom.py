@@ -15,14 +15,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from lossbook._validation import (
-    as_float_array,
-    check_reduction,
-    check_same_shape,
     check_scalar,
-    common_dtype,
     reduce,
     reduce_gradient,
 )
+from lossbook.regression import _residual as _prediction_error
 
 __all__ = ["GRADIENTS", "pinball_loss", "pinball_loss_gradient"]
 
@@ -39,17 +36,12 @@ def _residual(
     """Validate the pair; return ``u = y_true - y_pred`` and y_pred's dtype.
 
     The residual is taken target minus prediction, the sign convention of
-    quantile regression: ``u > 0`` means the prediction is too low.
+    quantile regression: ``u > 0`` means the prediction is too low. It is
+    the regression losses' ``d = y_pred - y_true`` negated, which is exact
+    (as ``0 - d``, so that a zero residual stays +0, not -0).
     """
-    check_reduction(reduction)
-    y = as_float_array(y_true, "y_true")
-    p = as_float_array(y_pred, "y_pred")
-    check_same_shape(y, "y_true", p, "y_pred")
-    dtype = common_dtype(y, p)
-    # a difference beyond the float range rounds to inf, as it should
-    with np.errstate(over="ignore"):
-        u = y.astype(dtype, copy=False) - p.astype(dtype, copy=False)
-    return u, p.dtype
+    d, dtype = _prediction_error(y_true, y_pred, reduction)
+    return np.subtract(0.0, d, out=d), dtype
 
 
 def pinball_loss(
