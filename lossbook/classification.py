@@ -19,7 +19,12 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lossbook._numerics import log_sigmoid, sigmoid, softmax
+from lossbook._numerics import (
+    log_sigmoid,
+    sigmoid,
+    softmax,
+    two_diff,
+)
 from lossbook._validation import (
     as_float_array,
     as_labels,
@@ -95,13 +100,9 @@ def _neg_log_softmax(z: np.ndarray) -> np.ndarray:
     """
     top = np.argmax(z, axis=-1)[..., np.newaxis]
     m = np.take_along_axis(z, top, axis=-1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        hi = z - m
-        # Knuth's TwoSum: hi + lo == z - m exactly
-        back = hi - z
-        lo = (z - (hi - back)) + (-m - back)
-        lo = np.where(np.isfinite(hi), lo, 0.0)
-        # exp(hi + lo) = exp(hi) exp(lo), and exp(lo) = 1 + lo + O(lo^2)
+    hi, lo = two_diff(z, m)
+    with np.errstate(over="ignore"):
+        # exp(hi + lo) = exp(hi) (1 + lo) to first order, as in exp_diff
         terms = np.exp(hi) * (1 + lo)
     np.put_along_axis(terms, top, 0.0, axis=-1)
     lse = np.log1p(terms.sum(axis=-1, keepdims=True))

@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lossbook._numerics import log_sigmoid, sigmoid
+from lossbook._numerics import exp_diff, log_sigmoid, sigmoid
 from lossbook._validation import (
     as_float_array,
     as_labels,
@@ -246,23 +246,6 @@ def _sigmoid_focal_gradient(
 # ---------------------------------------------------------------------------
 
 
-def _exp_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``exp(a - b)`` to about an ulp, although ``a - b`` itself rounds.
-
-    The rounding error ``err`` of ``s = fl(a - b)`` is recovered exactly by
-    Knuth's TwoSum; exp(s + err) = exp(s) (1 + err) to first order, and
-    ``|err| <= ulp(s) / 2`` makes the second-order term negligible. Without
-    it, a softmax probability of e^-30 would carry a relative error of
-    30 * 2^-53, about 15 ulp.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        s = a - b
-        bb = s - a
-        err = (a - (s - bb)) - (b + bb)
-        e = np.exp(s)
-        return np.where(np.isfinite(s), e + e * err, e)
-
-
 def _class_weights(
     alpha: object, num_classes: int, dtype: np.dtype
 ) -> np.ndarray | float | None:
@@ -312,7 +295,7 @@ def _softmax_parts(labels: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
     """
     t = labels[..., None]
     m = z.max(axis=-1, keepdims=True)
-    w = _exp_diff(z, m)
+    w = exp_diff(z, m)
     w_t = np.take_along_axis(w, t, axis=-1)[..., 0]
     onehot = np.arange(z.shape[-1]) == t
     others = np.where(onehot, 0, w).sum(axis=-1)

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from lossbook import classification
-from lossbook._numerics import softmax
+from lossbook._numerics import exp_diff, softmax
 from lossbook._validation import (
     as_float_array,
     as_labels,
@@ -407,11 +407,7 @@ def _softmax_parts(
       Elsewhere ``p <= 1/2`` and ``1 - p`` is exact to an ulp.
     """
     m = z.max(axis=axis, keepdims=True)
-    with np.errstate(over="ignore", invalid="ignore"):
-        hi = z - m
-        back = hi - z
-        lo = (z - (hi - back)) + (-m - back)
-        e = np.exp(hi) * (1 + np.where(np.isfinite(hi), lo, 0.0))
+    e = exp_diff(z, m)
     top = np.zeros(e.shape, dtype=bool)
     np.put_along_axis(top, np.expand_dims(e.argmax(axis=axis), axis), True,
                       axis=axis)
