@@ -69,7 +69,9 @@ def _sigmoid_inputs(
             gamma, z.dtype)
 
 
-def _sigmoid_parts(y: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
+def _sigmoid_parts(
+    y: np.ndarray, z: np.ndarray, gamma: float
+) -> dict[str, np.ndarray]:
     """The pieces the value and the gradient share, all without cancellation.
 
     ``p`` = sigma(z), ``pn`` = 1 - p = sigma(-z), ``q`` = 1 - p_t and
@@ -82,7 +84,14 @@ def _sigmoid_parts(y: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
     ce = -(y * log_sigmoid(z) + (1 - y) * log_sigmoid(-z))
     # 1 - p_t = 1 - [p y + (1 - p)(1 - y)] = y sigma(-z) + (1 - y) sigma(z):
     # a sum of non-negative terms, never 1 minus a number close to 1
-    q = y * pn + (1 - y) * p
+    if gamma <= 2:
+        q = y * pn + (1 - y) * p
+    else:
+        # q is raised to the power gamma, which multiplies its relative
+        # error by gamma: above the usual gamma = 2 it is formed in extended
+        # precision where NumPy has one (x86: 64-bit mantissa), rounded once
+        yl, zl = y.astype(np.longdouble), z.astype(np.longdouble)
+        q = (yl * sigmoid(-zl) + (1 - yl) * sigmoid(zl)).astype(z.dtype)
     return {"p": p, "pn": pn, "ce": ce, "q": q}
 
 
@@ -203,7 +212,7 @@ def sigmoid_focal_loss(
     y, z, alpha, gamma, _ = _sigmoid_inputs(
         y_true, logits, alpha, gamma, reduction
     )
-    parts = _sigmoid_parts(y, z)
+    parts = _sigmoid_parts(y, z, gamma)
     values = _alpha_t(y, alpha) * np.power(parts["q"], gamma) * parts["ce"]
     return reduce(values.astype(z.dtype, copy=False), reduction)
 
@@ -226,7 +235,7 @@ def _sigmoid_focal_gradient(
     y, z, alpha, gamma, dtype = _sigmoid_inputs(
         y_true, logits, alpha, gamma, reduction
     )
-    parts = _sigmoid_parts(y, z)
+    parts = _sigmoid_parts(y, z, gamma)
     p, pn, q, ce = parts["p"], parts["pn"], parts["q"], parts["ce"]
     # r -> 1 as q -> 0: q underflows only for a hard label whose p_t is 1,
     # and then r is p (y = 1) or 1 - p (y = 0), both 1
