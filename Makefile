@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements/lock.txt
 JB     := $(BIN)/jupyter-book
 
-.PHONY: book test unit notebooks build-strict browser outputs lock bench lint clean help
+.PHONY: book test outputs lock bench lint clean help
 
 help:
 	@echo "make book     build the HTML site into _build/html"
