@@ -22,6 +22,7 @@ from lossbook import (
     symbolic,
     training,
 )
+from lossbook.activations import log_sigmoid, log_softmax, sigmoid, softmax
 from lossbook.average import RunningMean, average_loss
 from lossbook.boxes import (
     box_convert,
@@ -78,6 +79,8 @@ __all__ = [
     "huber",
     "iou_loss",
     "log_cosh",
+    "log_sigmoid",
+    "log_softmax",
     "mae",
     "metrics",
     "mse",
@@ -85,9 +88,11 @@ __all__ = [
     "pixels",
     "plotting",
     "sequence_cross_entropy",
+    "sigmoid",
     "sigmoid_focal_loss",
     "smooth_l1",
     "soft_iou_loss",
+    "softmax",
     "softmax_focal_loss",
     "sparse_categorical_cross_entropy",
     "symbolic",

@@ -11,6 +11,7 @@ __all__ = [
     "exp_diff",
     "log_sigmoid",
     "log_softmax",
+    "neg_log_softmax",
     "sigmoid",
     "softmax",
     "two_diff",
@@ -60,6 +61,29 @@ def log_softmax(logits: np.ndarray, axis: int) -> np.ndarray:
     """
     shifted = logits - logits.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def neg_log_softmax(z: np.ndarray) -> np.ndarray:
+    r"""``-log softmax(z)`` over the last axis, accurate even when tiny.
+
+    With :math:`m = z_{k^*}` the largest logit,
+    :math:`-\log p_k = (m - z_k) + \operatorname{log1p}\sum_{c \ne k^*}
+    e^{z_c - m}`. Two details keep the relative error at a few ulp where
+    the plain ``log(sum(exp(z - m)))`` loses everything: the max's own term
+    (exactly 1) is taken out so that ``log1p`` sees the small remainder,
+    and each ``z_c - m`` is carried as ``hi + lo`` because ``exp`` turns an
+    absolute rounding error in its argument into a relative one as large
+    as that argument.
+    """
+    top = np.argmax(z, axis=-1)[..., np.newaxis]
+    m = np.take_along_axis(z, top, axis=-1)
+    hi, lo = two_diff(z, m)
+    with np.errstate(over="ignore"):
+        # exp(hi + lo) = exp(hi) (1 + lo) to first order, as in exp_diff
+        terms = np.exp(hi) * (1 + lo)
+    np.put_along_axis(terms, top, 0.0, axis=-1)
+    lse = np.log1p(terms.sum(axis=-1, keepdims=True))
+    return (lse - lo) - hi
 
 
 def softmax(logits: np.ndarray, axis: int) -> np.ndarray:

@@ -21,9 +21,9 @@ from numpy.typing import ArrayLike
 
 from lossbook._numerics import (
     log_sigmoid,
+    neg_log_softmax,
     sigmoid,
     softmax,
-    two_diff,
 )
 from lossbook._validation import (
     as_float_array,
@@ -84,29 +84,6 @@ def _weigh(values: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
         return values
     with np.errstate(invalid="ignore"):
         return np.where(weight > 0, weight * values, 0.0)
-
-
-def _neg_log_softmax(z: np.ndarray) -> np.ndarray:
-    r"""``-log softmax(z)`` over the last axis, accurate even when tiny.
-
-    With :math:`m = z_{k^*}` the largest logit,
-    :math:`-\log p_k = (m - z_k) + \operatorname{log1p}\sum_{c \ne k^*}
-    e^{z_c - m}`. Two details keep the relative error at a few ulp where
-    the plain ``log(sum(exp(z - m)))`` loses everything: the max's own term
-    (exactly 1) is taken out so that ``log1p`` sees the small remainder,
-    and each ``z_c - m`` is carried as ``hi + lo`` because ``exp`` turns an
-    absolute rounding error in its argument into a relative one as large
-    as that argument.
-    """
-    top = np.argmax(z, axis=-1)[..., np.newaxis]
-    m = np.take_along_axis(z, top, axis=-1)
-    hi, lo = two_diff(z, m)
-    with np.errstate(over="ignore"):
-        # exp(hi + lo) = exp(hi) (1 + lo) to first order, as in exp_diff
-        terms = np.exp(hi) * (1 + lo)
-    np.put_along_axis(terms, top, 0.0, axis=-1)
-    lse = np.log1p(terms.sum(axis=-1, keepdims=True))
-    return (lse - lo) - hi
 
 
 def _class_vector(
@@ -690,14 +667,14 @@ def cross_entropy(
     if inp.target is not None:
         target = _smoothed_target(inp)
         coef = target if inp.weight is None else target * inp.weight
-        values = _weigh(_neg_log_softmax(inp.z), coef).sum(axis=-1)
+        values = _weigh(neg_log_softmax(inp.z), coef).sum(axis=-1)
         return reduce(values, reduction)
     divisor = _label_weights(inp)
     if reduction == "mean":
         _check_mean_divisor(inp, divisor)
     eps = inp.smoothing
     dtype = inp.z.dtype.type
-    nlp = _neg_log_softmax(inp.z)
+    nlp = neg_log_softmax(inp.z)
     nll = np.take_along_axis(nlp, inp.labels[..., np.newaxis], axis=-1)
     values = _weigh(nll[..., 0], divisor * dtype(1 - eps))
     if eps > 0:
