@@ -10,7 +10,6 @@ import numpy as np
 __all__ = [
     "exp_diff",
     "log_sigmoid",
-    "log_softmax",
     "neg_log_softmax",
     "sigmoid",
     "softmax",
@@ -49,18 +48,6 @@ def exp_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         e = np.exp(hi)
         return e + e * lo
-
-
-def log_softmax(logits: np.ndarray, axis: int) -> np.ndarray:
-    """``log softmax(z)`` along ``axis`` by the log-sum-exp shift.
-
-    log softmax(z)_k = (z_k - m) - log sum_c exp(z_c - m), m = max_c z_c;
-    the shift makes every exponent <= 0, so nothing overflows. Accurate in
-    absolute terms; cross-entropy needs relative accuracy for tiny losses
-    and uses :func:`two_diff` on top of this idea.
-    """
-    shifted = logits - logits.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def neg_log_softmax(z: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lossbook._numerics import log_softmax
+from lossbook.activations import log_softmax
 from lossbook.alignments import (
     MAX_PATHS,
     ctc_alignments,

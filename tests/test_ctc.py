@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from oracle import central_difference
 
-from lossbook._numerics import log_softmax
+from lossbook.activations import log_softmax
 from lossbook.ctc import ctc_gradient, ctc_loss
 
 EPS = np.finfo(np.float64).eps

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lossbook import data
-from lossbook._numerics import log_softmax
+from lossbook.activations import log_softmax
 from lossbook.ctc import ctc_gradient, ctc_loss
 
 # every generator with small arguments, so each test runs in milliseconds
