@@ -1,10 +1,15 @@
-"""``gradient(loss, y_true, y_pred, **kwargs)``: closed-form derivatives.
+"""``gradient(loss, *args, wrt=None, **kwargs)``: closed-form derivatives.
 
 Each loss family module keeps the derivatives of its own losses in a
 module-level ``GRADIENTS`` mapping from the public loss function to a
 function with the loss's own signature that returns
-d loss / d (second argument). The derivatives are the ones the book derives
-in SymPy (:mod:`lossbook.symbolic`); the tests check them against central
+d loss / d (second argument). A loss with several prediction inputs
+(``margin_ranking_loss(y_true, x1, x2)``, ``gaussian_nll_loss``'s
+``var``, ``dpo_loss``'s four log-probabilities) also lists them in an
+optional module-level ``PARTIALS`` mapping, loss → {argument name →
+derivative with the loss's own signature}; ``gradient(..., wrt=name)``
+selects one. The derivatives are the ones the book derives in SymPy
+(:mod:`lossbook.symbolic`); the tests check them against central
 differences and against the SymPy derivative.
 """
 
@@ -40,12 +45,27 @@ def _registry() -> dict[Callable, Callable]:
     return table
 
 
+def _partials() -> dict[Callable, dict[str, Callable]]:
+    table: dict[Callable, dict[str, Callable]] = {}
+    for module in _FAMILIES:
+        table.update(getattr(module, "PARTIALS", {}))
+    return table
+
+
 def gradient(
-    loss: Callable, y_true: Any, y_pred: Any, **kwargs: Any
-) -> np.ndarray:
-    r"""The gradient of ``loss(y_true, y_pred, **kwargs)`` in ``y_pred``.
+    loss: Callable,
+    *args: Any,
+    wrt: str | tuple[str, ...] | None = None,
+    **kwargs: Any,
+) -> np.ndarray | tuple[np.ndarray, ...]:
+    r"""The gradient of ``loss(*args, **kwargs)`` in a prediction input.
 
     .. math:: g = \frac{\partial\, \mathrm{loss}(y, \hat y)}{\partial \hat y}
+
+    ``gradient(loss, y_true, y_pred, **kwargs)`` is the derivative in the
+    second argument, the prediction. For a loss with several prediction
+    inputs, ``wrt`` names the one (or a tuple of the ones) to
+    differentiate in, by the loss's own argument names.
 
     Parameters
     ----------
@@ -53,18 +73,24 @@ def gradient(
         A lossbook loss, e.g. :func:`lossbook.mse`. Every loss of the API
         is supported except :func:`lossbook.ctc_loss`, whose gradient is
         :func:`lossbook.ctc_gradient`.
-    y_true, y_pred : array-like
-        The loss's own first two arguments (``y_pred`` stands for
-        ``logits``, ``y_prob`` or ``boxes_pred`` as the loss names it).
+    *args : array-like
+        The loss's own positional arguments, usually ``y_true, y_pred``
+        (``y_pred`` stands for ``logits``, ``y_prob`` or ``boxes_pred`` as
+        the loss names it).
+    wrt : str or tuple of str, optional
+        The argument(s) to differentiate in, e.g. ``"var"`` for
+        ``gaussian_nll_loss`` or ``("x1", "x2")`` for
+        ``margin_ranking_loss``. Default: the second positional argument.
     **kwargs
         The loss's keyword arguments, ``reduction`` included.
 
     Returns
     -------
-    numpy.ndarray
-        Same shape and dtype as ``y_pred``. With ``reduction="none"`` it is
-        the derivative of each unreduced term with respect to its own
-        inputs, i.e. the gradient of the ``"sum"``.
+    numpy.ndarray or tuple of numpy.ndarray
+        Same shape and dtype as the argument differentiated in (a tuple in
+        the order of ``wrt`` when it is a tuple). With
+        ``reduction="none"`` it is the derivative of each unreduced term
+        with respect to its own inputs, i.e. the gradient of the ``"sum"``.
 
     Raises
     ------
@@ -90,7 +116,18 @@ def gradient(
         expected="a lossbook loss with a closed-form gradient",
         got=f"{name}{hint}",
     )
-    return table[loss](y_true, y_pred, **kwargs)
+    if wrt is None:
+        return table[loss](*args, **kwargs)
+    names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    partials = _partials().get(loss, {})
+    for each in names:
+        check_in(
+            each, "wrt", partials,
+            expected=f"one of {sorted(partials)} for {name}"
+            if partials else f"None ({name} has one prediction input)",
+        )
+    grads = tuple(partials[each](*args, **kwargs) for each in names)
+    return grads[0] if isinstance(wrt, str) else grads
 
 
 def central_difference(

@@ -3,8 +3,11 @@
 ``tests/data/reference_values.json`` is written by
 ``tools/make_reference_values.py``, run by hand in a separate environment
 with PyTorch installed (its header records the versions); this test needs
-neither. Each case names the lossbook function, its arguments in
-lossbook's order and keywords, the PyTorch call that produced the
+neither. Further files ``tests/data/reference_values_<topic>.json`` in the
+same format (one per topic, each naming the script that wrote it in its
+header, e.g. values recorded from Keras) are read the same way. Each
+case names the lossbook function, its arguments in lossbook's order and
+keywords, the PyTorch call that produced the
 expected value, and a tolerance class from the table below. ``kind ==
 "gradient"`` cases compare :func:`lossbook.gradients.gradient` with
 PyTorch's autograd; ``expect == "differs"`` cases record a documented
@@ -23,9 +26,19 @@ import pytest
 
 from lossbook.gradients import gradient
 
-DATA = Path(__file__).parent / "data" / "reference_values.json"
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data" / "reference_values.json"
 REFERENCE = json.loads(DATA.read_text())
-CASES = REFERENCE["cases"]
+#: every recorded file: the PyTorch one first, then one per topic
+FILES = {
+    path.name: json.loads(path.read_text())
+    for path in [DATA, *sorted(DATA.parent.glob("reference_values_*.json"))]
+}
+CASES = [
+    dict(case, id=f"{name.removesuffix('.json')}:{case['id']}")
+    for name, data in FILES.items()
+    for case in data["cases"]
+]
 
 #: (rtol, atol) per tolerance class named by the generator.
 TOLERANCES = {
@@ -76,6 +89,13 @@ def test_file_header():
     assert REFERENCE["torchvision"]
 
 
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_every_file_names_its_generator_and_has_cases(name):
+    data = FILES[name]
+    assert (ROOT / data["generated_by"]).is_file(), data["generated_by"]
+    assert data["cases"], f"{name} records no case"
+
+
 # every function the generator covers, with at least this many cases
 _REQUIRED = {
     "lossbook.regression.mse": 3,
@@ -104,7 +124,8 @@ _REQUIRED = {
 
 
 def test_coverage_did_not_shrink():
-    counts = Counter(c["function"] for c in CASES if c["kind"] == "value")
+    counts = Counter(c["function"] for c in REFERENCE["cases"]
+                     if c["kind"] == "value")
     short = {f: (counts[f], n) for f, n in _REQUIRED.items() if counts[f] < n}
     assert not short, f"fewer reference cases than expected: {short}"
     grads = {c["function"] for c in CASES if c["kind"] == "gradient"}

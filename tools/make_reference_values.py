@@ -729,6 +729,32 @@ def ctc(rng: np.random.Generator) -> None:
 # ---------------------------------------------------------------------------
 
 
+def write_cases(out: Path, header: dict[str, Any],
+                cases: list[dict[str, Any]]) -> None:
+    """Write ``cases`` under ``header`` as the tests read them.
+
+    Topic scripts (``tools/make_reference_values_<topic>.py``) import this
+    module's :func:`add`, :func:`t`, :func:`grad_of` and this writer, and
+    write ``tests/data/reference_values_<topic>.json``.
+    """
+    # one case per line keeps the file small and its diffs readable
+    head = ",\n".join(
+        f" {json.dumps(k)}: {json.dumps(v)}" for k, v in header.items()
+    )
+    body = ",\n".join(
+        "  " + json.dumps(case, separators=(",", ":")) for case in cases
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("{\n" + head + ',\n "cases": [\n' + body + "\n ]\n}\n")
+    json.loads(out.read_text())  # written as valid JSON
+    per_function = Counter(c["function"] + (" (gradient)" if c["kind"] ==
+                                             "gradient" else "")
+                           for c in cases)
+    for name, count in sorted(per_function.items()):
+        print(f"{count:4d}  {name}")
+    print(f"{len(cases)} cases written to {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -744,22 +770,7 @@ def main() -> None:
         "numpy": np.__version__,
         "seed": SEED,
     }
-    # one case per line keeps the file small and its diffs readable
-    head = ",\n".join(
-        f" {json.dumps(k)}: {json.dumps(v)}" for k, v in header.items()
-    )
-    body = ",\n".join(
-        "  " + json.dumps(case, separators=(",", ":")) for case in CASES
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("{\n" + head + ',\n "cases": [\n' + body + "\n ]\n}\n")
-    json.loads(out.read_text())  # written as valid JSON
-    per_function = Counter(c["function"] + (" (gradient)" if c["kind"] ==
-                                             "gradient" else "")
-                           for c in CASES)
-    for name, count in sorted(per_function.items()):
-        print(f"{count:4d}  {name}")
-    print(f"{len(CASES)} cases written to {out}")
+    write_cases(out, header, CASES)
 
 
 if __name__ == "__main__":
