@@ -9,9 +9,13 @@ notebook runs with only ``lossbook`` and Jupyter installed.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 __all__ = ["glue"]
+
+#: significant digits a glued real number keeps
+SIGNIFICANT_DIGITS = 10
 
 
 def glue(name: str, variable: Any, display: bool = True) -> None:
@@ -33,6 +37,12 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
     stored outputs are the ones the book's build reads. Without it the
     value is only displayed (when ``display`` is true).
 
+    A real number (a Python or NumPy float) is stored rounded to
+    :data:`SIGNIFICANT_DIGITS` significant digits. NumPy's vectorised
+    ``exp`` and ``log`` may differ in the last bit between processors;
+    rounding keeps the stored outputs, which the tests compare exactly,
+    the same on every machine. The prose shows at most a few digits.
+
     References
     ----------
     MyST-NB documentation, "Embedding outputs as variables".
@@ -40,6 +50,8 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
     Examples
     --------
     >>> glue("answer", 42, display=False)
+    >>> _rounded(0.1 + 0.2)
+    0.3
     """
     try:
         from myst_nb import glue as myst_glue
@@ -47,6 +59,15 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
         if display:
             from IPython.display import display as show
 
-            show(variable)
+            show(_rounded(variable))
         return
-    myst_glue(name, variable, display=display)
+    myst_glue(name, _rounded(variable), display=display)
+
+
+def _rounded(value: Any) -> Any:
+    """``value`` with a real number cut to its significant digits."""
+    if isinstance(value, numbers.Real) and not isinstance(
+        value, numbers.Integral
+    ):
+        return float(f"{float(value):.{SIGNIFICANT_DIGITS}g}")
+    return value
