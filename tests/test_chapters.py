@@ -342,6 +342,45 @@ def test_code_cells_are_short(path):
                           "lines:\n" + _report(problems))
 
 
+NUMREF = re.compile(r"\{numref\}`(?:[^`<]*<)?([\w-]+)>?`")
+IMPORT = re.compile(r"^\s*(?:import\s|from\s+\S+\s+import\s)", re.M)
+
+
+@pytest.mark.parametrize("path", WRITTEN, **ids)
+def test_imports_are_in_the_first_code_cell(path):
+    code = [(i, _source(c)) for i, c in enumerate(_cells(path))
+            if c["cell_type"] == "code"]
+    late = [i for i, src in code[1:] if IMPORT.search(src)]
+    assert late == [], f"cells importing after the first code cell: {late}"
+    # a downloaded chapter runs with lossbook and Jupyter alone
+    assert "myst_nb" not in code[0][1], \
+        "import glue from lossbook.notebook, not from myst_nb"
+
+
+@pytest.mark.parametrize("path", WRITTEN, **ids)
+def test_figures_have_caption_name_and_alt_text(path):
+    cells = _cells(path)
+    prose = "\n".join(_source(c) for c in cells
+                      if c["cell_type"] == "markdown")
+    numrefs = set(NUMREF.findall(prose))
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or not any(
+                "image/png" in out.get("data", {}) for out in cell["outputs"]):
+            continue
+        meta = cell.get("metadata", {}).get("mystnb", {})
+        figure, image = meta.get("figure", {}), meta.get("image", {})
+        missing = [k for k, v in (("caption", figure.get("caption")),
+                                  ("name", figure.get("name")),
+                                  ("alt text", image.get("alt"))) if not v]
+        if missing:
+            problems.append(f"cell {i}: figure without {', '.join(missing)}")
+        elif figure["name"] not in numrefs:
+            problems.append(f"cell {i}: no {{numref}}`{figure['name']}` "
+                            "in the prose")
+    assert not problems, _report(problems)
+
+
 @pytest.mark.parametrize("path", WRITTEN, **ids)
 def test_stored_outputs_are_clean(path):
     for i, cell in enumerate(_cells(path)):
@@ -372,6 +411,12 @@ def test_number_rule_counts_what_it_should():
           "Lin et al. 2017 report 39.1 AP {footcite}`lin2017focal`.\n"
           "Labels are 0 or 1.\n\n1. first\n")
     assert [v for v, _ in prose_numbers(md)] == ["300", "2.5"]
+
+
+def test_figure_references_are_read():
+    prose = "See {numref}`fig-a` and {numref}`Figure %s <fig-b>`."
+    found = set(NUMREF.findall(prose))
+    assert found == {"fig-a", "fig-b"}
 
 
 def test_template_rule_reads_headings():
