@@ -43,10 +43,20 @@ def run(name: str, cmd: list[str]) -> bool:
                           stderr=subprocess.STDOUT, text=True,
                           errors="replace", bufsize=1) as proc:
         assert proc.stdout is not None
+        warned, repeats = set(), 0
         for line in proc.stdout:
             # kernels colour their tracebacks whatever the terminal is
-            sys.stdout.write(ANSI.sub("", line))
+            line = ANSI.sub("", line)
+            # every kernel start logs the same warning: show it once
+            if "WARNING" in line and line.startswith("["):
+                if line in warned:
+                    repeats += 1
+                    continue
+                warned.add(line)
+            sys.stdout.write(line)
         code = proc.wait()
+    if repeats:
+        print(f"({repeats} repeated warning lines not shown)")
     sys.stdout.flush()
     print(f"=== {name}: exit {code} in {time.perf_counter() - start:.1f} s",
           flush=True)
