@@ -6,13 +6,23 @@ for float64 and float32 inputs of the sizes the project's goals name:
 cross-entropy and softmax focal loss, 10**5 box pairs for the box losses.
 The naive column is the textbook formula in plain NumPy (no validation,
 no stability measures). PyTorch CPU is timed when it is importable; it is
-never required. Ratios below 1 mean lossbook is faster.
+never required (without it the PyTorch columns are left out and a line
+says so). Ratios below 1 mean lossbook is faster.
+
+Memory: one more call of each lossbook loss runs under ``tracemalloc``
+(NumPy reports its array buffers to it), outside the timed calls. The
+"peak MB" column is the most memory the call held at once beyond what
+existed before it, "peak/in" that peak over the bytes of the input arrays.
+The goal is at most ``MEMORY_BOUND`` times the input; the last line names
+every loss above it.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import time
+import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
@@ -29,6 +39,7 @@ N = 10**6
 ROWS, CLASSES = 10**5, 100
 BOXES = 10**5
 REPEATS = 7
+MEMORY_BOUND = 2.0  # peak extra memory, in multiples of the input size
 
 
 def best_time(fn: Callable[[], object]) -> float:
@@ -39,6 +50,37 @@ def best_time(fn: Callable[[], object]) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def peak_bytes(fn: Callable[[], object]) -> int:
+    """Most memory held at once during ``fn()``, beyond what was held
+    before the call (the result is freed before the peak is read)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak - before
+
+
+def input_bytes(kind: str, arrays) -> int:
+    """Bytes of the arrays a loss of this kind is called with."""
+    y, yhat, _, _, _, logits, labels, bt, bp = arrays
+    if kind == "elementwise":  # two arrays of N: (y, yhat), (t, p), (t, z)
+        return y.nbytes + yhat.nbytes
+    if kind == "rows":
+        return logits.nbytes + labels.nbytes
+    return bt.nbytes + bp.nbytes
+
+
+def cell(value: float, width: int, spec: str = ".2f") -> str:
+    """A number, or a dash where there is nothing to compare with."""
+    text = "—" if math.isnan(value) else format(value, spec)
+    return f"{text:>{width}}"
 
 
 def sigmoid(z):
@@ -176,9 +218,20 @@ def main() -> None:
                   if torch is not None else "PyTorch not installed")
     print(f"lossbook {lb.__version__}; NumPy {np.__version__}; {torch_note}")
     print(f"best of {REPEATS} calls; sizes: {N} elements, "
-          f"({ROWS}, {CLASSES}) logits, {BOXES} boxes\n")
+          f"({ROWS}, {CLASSES}) logits, {BOXES} boxes")
+    if torch is None:
+        print("the PyTorch columns need torch (and torchvision for the box "
+              "losses) in this Python: `.venv/bin/python -m pip install "
+              "torch torchvision`; nothing else needs it")
+    print("peak MB: memory held at once by one lossbook call beyond its "
+          f"inputs; peak/in: that over the input size (goal: at most "
+          f"{MEMORY_BOUND:g})\n")
     header = (f"{'loss':<34}{'dtype':<9}{'lossbook ms':>12}{'naive ms':>10}"
-              f"{'torch ms':>10}{'lb/naive':>10}{'lb/torch':>10}")
+              + (f"{'torch ms':>10}" if torch is not None else "")
+              + f"{'lb/naive':>10}"
+              + (f"{'lb/torch':>10}" if torch is not None else "")
+              + f"{'peak MB':>9}{'peak/in':>9}")
+    over = []
     for dtype in (np.float64, np.float32):
         rows, arrays = cases(dtype)
         tcalls = torch_calls(arrays)
@@ -191,14 +244,26 @@ def main() -> None:
             r_nv, r_pt = t_lb / t_nv, t_lb / t_pt
             if kind == "elementwise" and not math.isnan(r_pt):
                 ratios.append(r_pt)
+            peak = peak_bytes(ours)
+            share = peak / input_bytes(kind, arrays)
+            if share > MEMORY_BOUND:
+                over.append(f"{name} ({np.dtype(dtype).name}, {share:.2f})")
             print(f"{name:<34}{np.dtype(dtype).name:<9}{1e3 * t_lb:>12.2f}"
-                  f"{1e3 * t_nv:>10.2f}{1e3 * t_pt:>10.2f}"
-                  f"{r_nv:>10.2f}{r_pt:>10.2f}")
+                  + cell(1e3 * t_nv, 10)
+                  + (cell(1e3 * t_pt, 10) if torch is not None else "")
+                  + cell(r_nv, 10)
+                  + (cell(r_pt, 10) if torch is not None else "")
+                  + cell(peak / 1e6, 9, ".1f") + cell(share, 9))
         if ratios:
             gmean = math.exp(sum(map(math.log, ratios)) / len(ratios))
             print(f"geometric mean lossbook/torch over element-wise losses "
                   f"({np.dtype(dtype).name}): {gmean:.2f}")
         print()
+    if over:
+        print(f"peak memory above {MEMORY_BOUND:g}x the input: "
+              + ", ".join(over))
+    else:
+        print(f"every loss peaks within {MEMORY_BOUND:g}x its input size")
 
 
 if __name__ == "__main__":
