@@ -1,4 +1,4 @@
-"""Record torchvision, SMP, MONAI and Keras values for the box and mask chapters.
+"""Record torchvision, SMP, MONAI and Keras values for two chapters.
 
 Run by hand in the throwaway environment of ``make_reference_values.py``
 with segmentation-models-pytorch, MONAI and Keras 3 added:
@@ -23,18 +23,18 @@ from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import keras  # noqa: E402
-import monai  # noqa: E402
-import numpy as np  # noqa: E402
-import segmentation_models_pytorch as smp  # noqa: E402
-import torch  # noqa: E402
-import torchvision  # noqa: E402
-from make_reference_values import CASES, add, plain, t, write_cases  # noqa: E402
-from monai.losses import DiceLoss as MonaiDice  # noqa: E402
-from torchvision import ops  # noqa: E402
-from torchvision.models.detection import _utils as det_utils  # noqa: E402
-from torchvision.models.detection import fasterrcnn_resnet50_fpn  # noqa: E402
-from torchvision.models.detection.roi_heads import fastrcnn_loss  # noqa: E402
+import keras
+import monai
+import numpy as np
+import segmentation_models_pytorch as smp
+import torch
+import torchvision
+from make_reference_values import CASES, add, plain, t, write_cases
+from monai.losses import DiceLoss as MonaiDice
+from torchvision import ops
+from torchvision.models.detection import _utils as det_utils
+from torchvision.models.detection import fasterrcnn_resnet50_fpn
+from torchvision.models.detection.roi_heads import fastrcnn_loss
 
 OUT = (Path(__file__).resolve().parent.parent / "tests" / "data"
        / "reference_values_detection.json")
