@@ -88,3 +88,65 @@ def test_faster_rcnn_box_head_loss_and_weights():
 def test_decoder_clamp_is_log_1000_over_16():
     assert CLAIMS["fasterrcnn_bbox_xform_clip"] == pytest.approx(
         math.log(1000 / 16), rel=1e-15)
+
+
+# ---------------------------------------------------------------------------
+# cross_entropy_iou_2d
+# ---------------------------------------------------------------------------
+
+_EMPTY_CASES = ("empty_empty", "empty_fp2", "one_missed", "one_found")
+
+
+@pytest.mark.parametrize("case", _EMPTY_CASES)
+@pytest.mark.parametrize("lib, claim", [
+    ("keras", "keras_dice_{}_float32"),  # Keras computes in float32
+    ("smp", "smp_dice_{}"),
+    ("monai", "monai_dice_{}"),
+])
+def test_empty_mask_table_matches_the_libraries(case, lib, claim):
+    shown = glued("cross_entropy_iou_2d")[f"empty_{lib}_{case}"]
+    assert shown == pytest.approx(CLAIMS[claim.format(case)], rel=1e-9,
+                                  abs=1e-12)
+
+
+def test_keras_float32_scores_a_found_pixel_zero_and_float64_does_not():
+    values = glued("cross_entropy_iou_2d")
+    assert CLAIMS["keras_dice_one_found_float32"] == 0.0
+    assert values["keras_found_f64"] == pytest.approx(5e-8, rel=1e-6)
+
+
+def test_smp_intersection_on_soft_targets():
+    values = glued("cross_entropy_iou_2d")
+    assert values["soft_half_smp"] == CLAIMS["smp_dice_soft_half"] == 0.0
+    assert values["soft_half_product"] == 0.5
+
+
+def test_smp_zeroes_absent_classes_per_batch():
+    values = glued("cross_entropy_iou_2d")
+    assert values["smp_empty_alone"] == CLAIMS["smp_dice_empty_fp2"] == 0.0
+    assert values["smp_mixed"] == pytest.approx(
+        CLAIMS["smp_dice_mixed_batch"], rel=1e-9)
+
+
+def test_smp_dice_smooth_one_is_dice_smooth_two():
+    values = glued("cross_entropy_iou_2d")
+    assert values["smp_smooth1_partial"] == pytest.approx(
+        CLAIMS["smp_dice_smooth1_partial"], rel=1e-9)
+
+
+def test_keras_tversky_one_one_is_the_soft_jaccard_loss():
+    values = glued("cross_entropy_iou_2d")
+    # Keras's epsilon (1e-7) sits in the denominator only
+    assert values["jaccard_part"] == pytest.approx(
+        CLAIMS["keras_tversky11_partial"], rel=1e-6)
+
+
+def test_keras_dice_axis_none_pools_the_classes():
+    values = glued("cross_entropy_iou_2d")
+    assert values["keras_two_pooled"] == pytest.approx(
+        CLAIMS["keras_dice_two_classes_axis_none"], rel=1e-9)
+    for k in range(2):
+        assert values[f"keras_two_class_{k}"] == pytest.approx(
+            CLAIMS["keras_dice_two_classes_per_class"][k], rel=1e-9)
+    assert values["keras_two_pooled"] != pytest.approx(
+        values["keras_two_class_mean"], rel=1e-3)
