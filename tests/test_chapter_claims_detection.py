@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 from functools import cache
 from pathlib import Path
 
@@ -150,3 +151,20 @@ def test_keras_dice_axis_none_pools_the_classes():
             CLAIMS["keras_dice_two_classes_per_class"][k], rel=1e-9)
     assert values["keras_two_pooled"] != pytest.approx(
         values["keras_two_class_mean"], rel=1e-3)
+
+
+@pytest.mark.parametrize("chapter, libraries", [
+    ("bbox_regression", {"torchvision": "torchvision"}),
+    ("cross_entropy_iou_2d", {"SMP": "segmentation_models_pytorch",
+                              "MONAI": "monai", "Keras": "keras"}),
+])
+def test_versions_named_in_the_prose_are_the_recorded_ones(chapter,
+                                                           libraries):
+    nb = json.loads((ROOT / "chapters" / f"{chapter}.ipynb").read_text())
+    prose = " ".join("".join(c["source"]) for c in nb["cells"]
+                     if c["cell_type"] == "markdown")
+    for shown, key in libraries.items():
+        named = set(re.findall(rf"{shown} (\d+\.\d+\.\d+)", prose))
+        # a local build tag such as "+cu130" is not part of the version
+        recorded = RECORDED[key].split("+")[0]
+        assert named == {recorded}, (shown, named, recorded)
