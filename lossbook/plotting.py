@@ -18,6 +18,7 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 
 __all__ = [
     "PALETTE",
+    "draw_box_formats",
     "draw_boxes",
     "draw_residuals",
     "plot_curves",
@@ -168,6 +169,78 @@ def draw_boxes(
         ax.invert_yaxis()
     ax.autoscale_view()
     return ax
+
+
+def draw_box_formats(
+    axes: Sequence[Axes],
+    box: np.ndarray,
+    anchor: np.ndarray,
+    t: np.ndarray,
+) -> Sequence[Axes]:
+    """Draw one ``xyxy`` box four times, marking what each format stores.
+
+    The panels show the two corners (``xyxy``), the top-left corner and
+    the size (``xywh``), the centre and the size (``cxcywh``), and the box
+    against an anchor with its encoded offsets ``t`` (Faster R-CNN).
+
+    Parameters
+    ----------
+    axes : sequence of 4 matplotlib Axes
+        The panels, left to right.
+    box, anchor : array-like of shape (4,)
+        The box and the anchor as ``(x1, y1, x2, y2)``.
+    t : array-like of shape (4,)
+        The box encoded against the anchor, ``(t_x, t_y, t_w, t_h)``.
+
+    Returns
+    -------
+    sequence of Axes
+        ``axes``.
+
+    Examples
+    --------
+    >>> fig, axes = plt.subplots(1, 4)
+    >>> _ = draw_box_formats(axes, [0, 0, 4, 2], [1, 0, 3, 2], [0, 0, 0, 0])
+    >>> [len(ax.patches) >= 1 for ax in axes]
+    [True, True, True, True]
+    >>> plt.close(fig)
+    """
+    x1, y1, x2, y2 = np.asarray(box, dtype=float)
+    ax1, ay1, ax2, ay2 = np.asarray(anchor, dtype=float)
+    tx, ty, tw, th = np.asarray(t, dtype=float)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    acx, acy = (ax1 + ax2) / 2, (ay1 + ay2) / 2
+    arrow = dict(arrowstyle="<->", color=PALETTE[6], lw=1.2)
+    for ax in axes:
+        ax.set_axisbelow(True)  # grid lines behind the box edges
+        draw_boxes(ax, [x1, y1, x2, y2], label="box")
+    first, second, third, fourth = axes
+    first.set(title="xyxy: two corners")
+    first.plot([x1, x2], [y1, y2], "o", color=PALETTE[1])
+    first.text(x1 + 3, y1 + 12, "(x1, y1)")
+    first.text(x2 - 45, y2 - 5, "(x2, y2)")
+    second.set(title="xywh: corner and size")
+    second.plot([x1], [y1], "o", color=PALETTE[1])
+    second.annotate("", (x2, y1 - 6), (x1, y1 - 6), arrowprops=arrow)
+    second.annotate("", (x2 + 6, y2), (x2 + 6, y1), arrowprops=arrow)
+    second.text((x1 + x2) / 2, y1 - 9, "w", ha="center")
+    second.text(x2 + 9, (y1 + y2) / 2, "h", va="center")
+    third.set(title="cxcywh: centre and size")
+    third.plot([cx], [cy], "o", color=PALETTE[1])
+    third.annotate("", (x2, cy), (x1, cy), arrowprops=arrow)
+    third.annotate("", (cx, y2), (cx, y1), arrowprops=arrow)
+    third.text(cx + 3, cy - 4, "(cx, cy)")
+    fourth.set(title="relative to an anchor")
+    draw_boxes(fourth, [ax1, ay1, ax2, ay2], color=PALETTE[1],
+               linestyle="--", label="anchor")
+    fourth.plot([acx, cx], [acy, cy], "o", color=PALETTE[1], ms=4)
+    fourth.annotate("", (cx, cy), (acx, acy),
+                    arrowprops=dict(arrowstyle="->", color=PALETTE[6]))
+    fourth.text(0.02, 0.98, f"t_x = {tx:.3f}, t_y = {ty:.3f}\n"
+                f"t_w = {tw:.3f}, t_h = {th:.3f}", fontsize=8, va="top",
+                transform=fourth.transAxes)
+    fourth.legend(loc="lower right", fontsize=8)
+    return axes
 
 
 def plot_decision_regions(

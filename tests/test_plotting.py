@@ -67,3 +67,13 @@ def test_decision_regions_colour_the_predicted_classes():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "class 0", "class 1", "class 2"]
     plt.close(fig)
+
+
+def test_draw_box_formats_draws_the_box_in_every_panel_and_the_anchor():
+    fig, axes = plt.subplots(1, 4)
+    box, anchor = [40.0, 30.0, 160.0, 110.0], [30.0, 60.0, 110.0, 100.0]
+    plotting.draw_box_formats(axes, box, anchor, [0.375, -0.25, 0.4, 0.7])
+    assert [len(ax.patches) for ax in axes] == [1, 1, 1, 2]
+    assert axes[3].patches[1].get_xy() == (30.0, 60.0)
+    assert any("t_x = 0.375" in tx.get_text() for tx in axes[3].texts)
+    plt.close(fig)
