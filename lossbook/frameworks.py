@@ -1219,9 +1219,10 @@ def keras_reduce(
         Unreduced losses, one per sample or token.
     sample_weight : array-like, optional
         Weights of the same shape as ``values``; None weights every value 1.
-    reduction : {"sum_over_batch_size", "mean_with_sample_weight", "sum", \
-"none"}, default="sum_over_batch_size"
-        Keras's reduction names; ``"none"`` returns the weighted values.
+    reduction : str, default="sum_over_batch_size"
+        One of Keras's names ``"sum_over_batch_size"``,
+        ``"mean_with_sample_weight"``, ``"sum"`` or ``"none"`` (the
+        weighted values, unreduced).
 
     Returns
     -------
