@@ -238,6 +238,11 @@ def sequence_layout(rng: np.random.Generator) -> None:
         "torch.nn.functional.cross_entropy(logits, labels) for (N, T, C) "
         "logits with T == C: runs, with the class axis read as T",
         tolerance="logits", expect="differs")
+    add("lossbook.classification.cross_entropy", [sq_labels, square],
+        {"axis": 1, "ignore_index": -100}, silent,
+        "torch.nn.functional.cross_entropy(logits, labels) for (N, T, C) "
+        "logits with T == C is lossbook's axis=1: the time axis as classes",
+        tolerance="logits")
     MEASURED["torch_ntc_layout"] = {
         "error_when_t_differs_from_c": message,
         "square_untransposed": float(silent),
@@ -278,6 +283,12 @@ def keras_ctc_frames(rng: np.random.Generator) -> None:
     y_true = np.array([[1, 2, 0], [3, 0, 0]])  # 0 is Keras's blank and pad
     per_sample = np.asarray(keras.losses.ctc(y_true, logits))
     # Keras's torch backend computes CTC in float32: compared loosely
+    # PyTorch's CTC backward on log-probabilities not made by log_softmax
+    lp = t(rng.normal(size=(frames, n, classes)), grad=True)
+    ctc_args = (t(np.array([[1, 2], [3, 3]])), t(np.array([frames, frames])),
+                t(np.array([2, 1])))
+    MEASURED["torch_ctc_gradcheck_log_probs"] = _check(
+        lambda x: F.ctc_loss(x, *ctc_args, reduction="sum"), lp)
     MEASURED["keras_ctc"] = {"logits": logits, "y_true": y_true,
                              "frames": frames, "per_sample": per_sample}
 
