@@ -149,3 +149,18 @@ def test_autograd_function_with_closed_form_backward_passes_both_checks():
 def test_gradcheck_of_torch_ctc_in_log_probs_fails():
     # the backward is the logits form (pytorch/pytorch#52241)
     assert M["torch_ctc_gradcheck_log_probs"] is False
+
+
+@pytest.mark.parametrize("q", [0.1, 0.5, 0.9])
+def test_pinball_kink_one_sided_slopes_and_documented_subgradient(q):
+    # an explicit kink test: a central difference would only confirm the
+    # midpoint, so check each one-sided slope and the value at the kink
+    y, h = np.array([2.0]), 2.0**-20
+    at = float(custom.pinball_loss(y, y, quantile=q))
+    above = (float(custom.pinball_loss(y, y + h, quantile=q)) - at) / h
+    below = (at - float(custom.pinball_loss(y, y - h, quantile=q))) / h
+    assert above == pytest.approx(1 - q, rel=1e-12)
+    assert below == pytest.approx(-q, rel=1e-12)
+    grad = float(custom.pinball_loss_gradient(y, y, quantile=q)[0])
+    assert below <= grad <= above
+    assert grad == pytest.approx(0.5 - q, rel=1e-15, abs=1e-16)
