@@ -310,7 +310,7 @@ def pinball_where(pred, target, q=Q):
     return torch.where(u >= 0, q * u, (q - 1.0) * u).sum()
 
 
-class Pinball(torch.autograd.Function):
+class PinballLossFunction(torch.autograd.Function):
     """Pinball loss, summed, with the closed-form (sub)gradient of lossbook."""
 
     @staticmethod
@@ -341,8 +341,11 @@ def custom_gradients(rng: np.random.Generator) -> None:
     pred = t(rng.normal(size=8), grad=True)
     at_kink = target.detach().clone().requires_grad_(True)
     res: dict[str, Any] = {}
+    def function(p, y):
+        return PinballLossFunction.apply(p, y, Q)
+
     for name, fn in (("maximum", pinball_maximum), ("where", pinball_where),
-                     ("function", lambda p, y: Pinball.apply(p, y, Q))):
+                     ("function", function)):
         res[f"gradcheck_{name}_random"] = _check(
             lambda p, fn=fn: fn(p, target), pred)
         res[f"gradcheck_{name}_kink"] = _check(
@@ -351,9 +354,9 @@ def custom_gradients(rng: np.random.Generator) -> None:
         fn(p, target).backward()
         res[f"grad_{name}_kink"] = float(p.grad[0])
     res["gradgradcheck_function_random"] = _check(
-        lambda p: Pinball.apply(p, target, Q), pred, grad_grad=True)
+        lambda p: function(p, target), pred, grad_grad=True)
     p = pred.detach().clone().requires_grad_(True)
-    Pinball.apply(p, target, Q).backward()
+    PinballLossFunction.apply(p, target, Q).backward()
     y_np, p_np = target.numpy(), pred.detach().numpy()
     add("lossbook.custom.pinball_loss_gradient", [y_np, p_np],
         {"quantile": Q, "reduction": "sum"}, p.grad,
@@ -374,26 +377,30 @@ def custom_gradients(rng: np.random.Generator) -> None:
     MEASURED["custom_gradients"] = res
 
 
-def keras_custom_gradient(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+def pinball_sum(quantile):
+    """The chapter's ``keras.ops.custom_gradient`` version, as printed."""
     from keras import ops
 
-    q = Q
-
     @ops.custom_gradient
-    def pinball_sum(y_pred, y_true):
+    def loss(y_pred, y_true):
         u = y_true - y_pred
-        value = ops.sum(ops.maximum(q * u, (q - 1.0) * u))
+        value = ops.sum(ops.maximum(quantile * u, (quantile - 1.0) * u))
 
         def grad(*args, upstream=None):
             if upstream is None:  # the TensorFlow backend passes it first
                 (upstream,) = args
-            slope = ops.where(u > 0, -q, ops.where(u < 0, 1.0 - q, 0.5 - q))
+            slope = ops.where(u > 0, -quantile,
+                              ops.where(u < 0, 1.0 - quantile, 0.5 - quantile))
             return upstream * slope, ops.zeros_like(y_true)
 
         return value, grad
 
+    return loss
+
+
+def keras_custom_gradient(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     pt = t(p, grad=True)
-    out = pinball_sum(pt, t(y))
+    out = pinball_sum(Q)(pt, t(y))
     out.backward()
     return {"value": out.item(), "grad": pt.grad.numpy()}
 
