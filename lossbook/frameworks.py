@@ -35,6 +35,7 @@ from lossbook._validation import (
     as_lengths,
     check_axis,
     check_bool,
+    check_choice,
     check_ndim,
     check_nonnegative,
     check_not_equal,
@@ -54,6 +55,7 @@ __all__ = [
     "keras_categorical_crossentropy",
     "keras_ctc_mean",
     "keras_dice",
+    "keras_reduce",
     "keras_sparse_categorical_crossentropy",
     "monai_dice_loss",
     "smp_dice_loss",
@@ -1175,3 +1177,104 @@ def monai_dice_loss(
     denominator = 2 * (tp + 0.5 * fp + 0.5 * fn) + smooth_dr
     values = 1 - numerator / denominator
     return reduce(values.astype(p.dtype, copy=False), reduction)
+
+
+# ---------------------------------------------------------------------------
+# Keras's reduction of weighted per-sample losses
+# ---------------------------------------------------------------------------
+
+#: the reductions of ``keras.losses.Loss`` that :func:`keras_reduce` knows
+KERAS_REDUCTIONS = ("sum_over_batch_size", "mean_with_sample_weight", "sum",
+                    "none")
+
+
+def keras_reduce(
+    values: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "sum_over_batch_size",
+) -> np.ndarray:
+    r"""How a Keras 3 loss reduces per-sample losses and sample weights.
+
+    ``keras.losses.Loss.__call__`` multiplies the per-sample (or
+    per-token) losses by ``sample_weight`` and then divides the sum by the
+    *number of values* under the default ``"sum_over_batch_size"``, so a
+    0/1 mask passed as ``sample_weight`` still counts the masked positions
+    in the divisor. ``"mean_with_sample_weight"`` divides by the sum of the
+    weights instead, which for a 0/1 mask is the mean over the kept values.
+
+    .. math::
+
+        \mathtt{sum\_over\_batch\_size}: \frac{\sum_i w_i \ell_i}{n},
+        \qquad
+        \mathtt{mean\_with\_sample\_weight}:
+        \frac{\sum_i w_i \ell_i}{\sum_i w_i}
+
+    with :math:`n` the number of values and :math:`w_i = 1` when
+    ``sample_weight`` is None.
+
+    Parameters
+    ----------
+    values : array-like
+        Unreduced losses, one per sample or token.
+    sample_weight : array-like, optional
+        Weights of the same shape as ``values``; None weights every value 1.
+    reduction : str, default="sum_over_batch_size"
+        One of Keras's names ``"sum_over_batch_size"``,
+        ``"mean_with_sample_weight"``, ``"sum"`` or ``"none"`` (the
+        weighted values, unreduced).
+
+    Returns
+    -------
+    numpy.ndarray
+        A scalar, or the weighted values for ``"none"``.
+
+    Raises
+    ------
+    ValueError
+        On NaN or infinite input, shapes that differ, or an unknown
+        ``reduction``.
+    TypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    Follows ``reduce_weighted_values`` and ``reduce_values`` in
+    ``keras/src/losses/loss.py`` (Keras 3.15.1); Keras divides with
+    ``divide_no_nan``, so all-zero weights give 0 under
+    ``"mean_with_sample_weight"``. This is an emulation for illustration;
+    ``tests/data/reference_values_training.json`` holds the values
+    recorded from Keras itself.
+
+    Examples
+    --------
+    >>> from lossbook.frameworks import keras_reduce
+    >>> float(keras_reduce([1.0, 4.0, 9.0, 16.0],
+    ...                    sample_weight=[1.0, 1.0, 0.0, 0.0]))
+    1.25
+    >>> float(keras_reduce([1.0, 4.0, 9.0, 16.0],
+    ...                    sample_weight=[1.0, 1.0, 0.0, 0.0],
+    ...                    reduction="mean_with_sample_weight"))
+    2.5
+    """
+    reduction = check_choice(reduction, "reduction", KERAS_REDUCTIONS)
+    v = as_float_array(values, "values")
+    if sample_weight is None:
+        w = np.ones_like(v)
+    else:
+        w = as_float_array(sample_weight, "sample_weight")
+        check_same_shape(v, "values", w, "sample_weight")
+    dtype = common_dtype(v, w)
+    weighted = v.astype(dtype) * w.astype(dtype)
+    if reduction == "none":
+        return weighted
+    total = weighted.sum(dtype=dtype)
+    if reduction == "sum":
+        return np.asarray(total)
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        divisor = w.sum(dtype=dtype)
+    else:
+        divisor = dtype.type(weighted.size)
+    if divisor == 0:
+        return np.asarray(dtype.type(0.0))
+    return np.asarray(total / divisor)
