@@ -356,10 +356,10 @@ def kl_divergence(
     by the number of entries (batch times classes), not by the batch.
     Matches ``keras.losses.kl_divergence`` except that Keras clips both
     arguments to ``[1e-7, 1]``: a class with :math:`y = 0.3`, :math:`p =
-    0` then costs :math:`0.3 \ln(0.3/10^{-7}) \approx 4.48` instead of
-    :math:`\infty`, and a class with :math:`y = 0` adds :math:`10^{-7}
-    \ln(10^{-7}/p)`, about :math:`-1.6 \times 10^{-6}` at :math:`p =
-    10^{-7}\,e^{16}`.
+    0` then costs :math:`0.3 \ln(0.3/10^{-7}) \approx 4.47` instead of
+    :math:`\infty`, and a class with :math:`y = 0` adds
+    :math:`10^{-7} \ln(10^{-7}/p)`, e.g. :math:`-1.2 \times 10^{-6}` at
+    :math:`p = 0.02`.
 
     Each class's term is computed as :math:`y\log(y/p) - y + p \ge 0`
     (summed without cancellation, by a series near :math:`y = p`) plus the
