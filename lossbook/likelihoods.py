@@ -852,6 +852,10 @@ def poisson_nll_loss(
     :math:`\infty`, and it shifts every value by about
     :math:`y\epsilon/\hat y`. ``keras.losses.poisson`` is the rate form,
     :math:`\hat y - y\log(\hat y + 10^{-7})` averaged over the last axis.
+    With Keras 3.15.1 on its PyTorch backend, ``keras.ops.maximum`` and
+    ``keras.ops.add`` turn float64 input into float32 (measured by
+    ``tools/make_reference_values_likelihoods.py``), so Keras's value
+    agrees with lossbook's to about seven digits only.
     The two forms are different functions of the same numbers: passing a
     rate to the default log-rate form is a silent mistake. Gradients:
     :math:`e^{\hat y} - y` (log input) and :math:`1 - y/\hat y` (rate).
@@ -933,7 +937,7 @@ def _mape_inputs(y_true, y_pred):
 def mape(
     y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean"
 ) -> np.ndarray:
-    r"""Mean absolute percentage error: 100 · |ŷ − y| / |y|.
+    r"""Mean absolute percentage error: the error relative to the target, in %.
 
     An error measured relative to the target, for quantities whose scale
     varies over orders of magnitude (sales, prices). It is not symmetric:
@@ -975,9 +979,13 @@ def mape(
     :math:`\max(|y|, 10^{-7})`: a target of 0 gives a finite but huge
     :math:`10^9 |\hat y|` percent there, and a target of :math:`10^{-9}`
     is treated as :math:`10^{-7}`, a hundredfold too small an error.
-    lossbook refuses a zero target: the relative error is undefined. The
-    gradient is :math:`100\,\operatorname{sign}(\hat y - y)/|y|` (0 at
-    :math:`\hat y = y`). Minimising it gives a weighted median, with
+    lossbook refuses a zero target: the relative error is undefined.
+    With Keras 3.15.1 on its PyTorch backend, ``keras.ops.maximum`` and
+    ``keras.ops.add`` turn float64 input into float32 (measured by
+    ``tools/make_reference_values_likelihoods.py``), so Keras's value
+    agrees with lossbook's to about seven digits only. The gradient is
+    :math:`100\,\operatorname{sign}(\hat y - y)/|y|` (0 at :math:`\hat y = y`).
+    Minimising it gives a weighted median, with
     weights :math:`1/|y|`, not the mean.
 
     See Also
@@ -1082,6 +1090,10 @@ def msle(
     clipped alike), but for :math:`y = 0`, :math:`\hat y = 10^{-8}` it
     reports 0 instead of about :math:`10^{-16}`, and it silently accepts
     negative predictions (as :math:`10^{-7}`), which lossbook refuses.
+    With Keras 3.15.1 on its PyTorch backend, ``keras.ops.maximum`` and
+    ``keras.ops.add`` turn float64 input into float32 (measured by
+    ``tools/make_reference_values_likelihoods.py``), so Keras's value
+    agrees with lossbook's to about seven digits only.
     It is the Gaussian likelihood of :math:`\log(1 + y)`, i.e. a
     log-normal model of :math:`1 + y`. The difference of logarithms is
     computed as ``log1p((ŷ - y) / (1 + y))``, which keeps its digits when
