@@ -44,6 +44,15 @@ from lossbook.ctc import ctc_gradient, ctc_loss
 from lossbook.custom import pinball_loss
 from lossbook.focal import sigmoid_focal_loss, softmax_focal_loss
 from lossbook.gradients import gradient
+from lossbook.likelihoods import (
+    distillation_loss,
+    gaussian_nll_loss,
+    kl_divergence,
+    mape,
+    msle,
+    nll_loss,
+    poisson_nll_loss,
+)
 from lossbook.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.segmentation import (
     cross_entropy_iou_loss_2d,
@@ -72,21 +81,28 @@ __all__ = [
     "data",
     "dice_loss",
     "diou_loss",
+    "distillation_loss",
     "frameworks",
+    "gaussian_nll_loss",
     "generalized_box_iou",
     "giou_loss",
     "gradient",
     "huber",
     "iou_loss",
+    "kl_divergence",
     "log_cosh",
     "log_sigmoid",
     "log_softmax",
     "mae",
+    "mape",
     "metrics",
     "mse",
+    "msle",
+    "nll_loss",
     "pinball_loss",
     "pixels",
     "plotting",
+    "poisson_nll_loss",
     "sequence_cross_entropy",
     "sigmoid",
     "sigmoid_focal_loss",

@@ -630,3 +630,82 @@ def _run_range(value: object, name: str) -> tuple[int, int]:
     low = _count(value[0], f"{name}[0]")
     high = _count(value[1], f"{name}[1]", minimum=low)
     return low, high
+
+
+def distillation_task(
+    n_train: int = 30,
+    n_test: int = 2000,
+    *,
+    num_classes: int = 5,
+    spread: float = 1.0,
+    radius: float = 1.6,
+    spread_ratio: float = 3.0,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    r"""A small labelled set, a large test set and a teacher's logits.
+
+    ``num_classes`` Gaussian blobs N(m_c, s_c^2 I) in 2-D, the means on a
+    circle of ``radius``, the standard deviations ``s_c`` spaced
+    geometrically from ``spread / sqrt(spread_ratio)`` to ``spread *
+    sqrt(spread_ratio)``, overlapping so that even the best classifier
+    errs. The "teacher" is that best classifier: its logits are the exact
+    log-posterior :math:`z_c = -|x - m_c|^2 / (2 s_c^2) - 2 \log s_c` (up
+    to a constant), what a large model trained on plenty of data
+    approaches. Unequal spreads make its decision boundaries curved, so a
+    linear student can only approximate it. The student sees only the few
+    training labels, and the teacher's logits on the same points: the
+    distillation experiment.
+
+    Parameters
+    ----------
+    n_train : int, default=30
+        Training points (classes drawn uniformly).
+    n_test : int, default=2000
+        Held-out points for accuracy.
+    num_classes : int, default=5
+        At least 2.
+    spread : float, default=1.0
+        Geometric mean of the blobs' standard deviations, > 0.
+    radius : float, default=1.6
+        Distance of the blob means from the origin, >= 0.
+    spread_ratio : float, default=3.0
+        Largest over smallest standard deviation, >= 1.
+    seed : int, default=0
+
+    Returns
+    -------
+    dict
+        ``X_train`` (n_train, 2), ``y_train`` (n_train,) int64,
+        ``X_test``, ``y_test``, and the teacher's logits
+        ``teacher_train`` (n_train, num_classes) and ``teacher_test``.
+
+    Examples
+    --------
+    >>> task = distillation_task(10, 20, num_classes=3)
+    >>> task["X_train"].shape, task["teacher_test"].shape
+    ((10, 2), (20, 3))
+    """
+    n_train = check_integer(n_train, "n_train", min_val=1)
+    n_test = check_integer(n_test, "n_test", min_val=1)
+    num_classes = check_integer(num_classes, "num_classes", min_val=2)
+    spread = check_scalar(spread, "spread", min_val=0.0, include_min=False)
+    radius = check_scalar(radius, "radius", min_val=0.0)
+    ratio = check_scalar(spread_ratio, "spread_ratio", min_val=1.0)
+    rng = np.random.default_rng(check_integer(seed, "seed", min_val=0))
+    angles = 2 * np.pi * np.arange(num_classes) / num_classes
+    means = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    scales = spread * ratio ** np.linspace(-0.5, 0.5, num_classes)
+
+    def draw(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y = rng.integers(0, num_classes, size=n)
+        X = means[y] + scales[y, None] * rng.standard_normal((n, 2))
+        # log N(x; m_c, s_c^2 I) up to a term that is the same for every c
+        sq = ((X[:, None, :] - means[None]) ** 2).sum(axis=-1)
+        logits = -0.5 * sq / scales**2 - 2 * np.log(scales)
+        return X, y.astype(np.int64), logits
+
+    X_train, y_train, t_train = draw(n_train)
+    X_test, y_test, t_test = draw(n_test)
+    return {"X_train": X_train, "y_train": y_train, "X_test": X_test,
+            "y_test": y_test, "teacher_train": t_train,
+            "teacher_test": t_test}

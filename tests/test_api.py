@@ -22,6 +22,8 @@ LOSSES = [
     "iou_loss", "giou_loss", "diou_loss", "ciou_loss",
     "dice_loss", "soft_iou_loss", "cross_entropy_iou_loss_2d",
     "sequence_cross_entropy", "ctc_loss",
+    "nll_loss", "kl_divergence", "distillation_loss", "gaussian_nll_loss",
+    "poisson_nll_loss", "mape", "msle",
 ]
 OTHERS = [
     "box_convert", "box_iou", "generalized_box_iou",
@@ -60,6 +62,11 @@ def test_target_comes_first(name):
     first, second = list(inspect.signature(getattr(lb, name)).parameters)[:2]
     if name == "ctc_loss":
         assert (first, second) == ("log_probs", "targets")
+    elif name == "distillation_loss":
+        # the teacher's output is the target
+        assert (first, second) == ("teacher_logits", "student_logits")
+    elif name == "nll_loss":
+        assert (first, second) == ("y_true", "log_probs")
     else:
         assert first in ("y_true", "boxes_true")
         assert second in ("y_pred", "y_prob", "logits", "boxes_pred")

@@ -26,6 +26,15 @@ from lossbook.symbolic.classification import (
 )
 from lossbook.symbolic.custom import pinball_loss
 from lossbook.symbolic.focal import sigmoid_focal_loss, softmax_focal_loss
+from lossbook.symbolic.likelihoods import (
+    distillation_loss,
+    gaussian_nll_loss,
+    kl_divergence,
+    mape,
+    msle,
+    nll_loss,
+    poisson_nll_loss,
+)
 from lossbook.symbolic.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.symbolic.segmentation import (
     cross_entropy_iou_loss_2d,
@@ -44,13 +53,20 @@ __all__ = [
     "cross_entropy_iou_loss_2d",
     "dice_loss",
     "diou_loss",
+    "distillation_loss",
+    "gaussian_nll_loss",
     "giou_loss",
     "huber",
     "iou_loss",
+    "kl_divergence",
     "log_cosh",
     "mae",
+    "mape",
     "mse",
+    "msle",
+    "nll_loss",
     "pinball_loss",
+    "poisson_nll_loss",
     "sequence_cross_entropy",
     "sigmoid_focal_loss",
     "smooth_l1",
