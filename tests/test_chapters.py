@@ -122,6 +122,7 @@ NUMBER = re.compile(r"(?<![\w.\\/#])(?<![A-Za-z]-)[−-]?\d{1,3}"
                     r"(?:[,\u2009\u202f\u00a0 ]\d{3}(?!\d))*\d*(?:\.\d+)?"
                     r"(?:e[−-]?\d+)?(?![\w])", re.I)
 UNGLUED_OK = {"0", "1"}
+INTEGER = re.compile(r"[−-]?\d{1,3}(,\d{3})*|[−-]?\d+")
 
 
 def _without_code_blocks(md: str) -> str:
@@ -174,8 +175,9 @@ def prose_numbers(md: str) -> list[tuple[str, str]]:
     directive lines, numbered-list markers and ``{exercise}`` bodies;
     digits inside a word or name (float32, log1p, ResNet-101, 3D); years
     of citations and dates; issue and PR numbers (#123); versions (x.y.z,
-    or after a library name); the integers 0 and 1; and numbers quoted in
-    a sentence that cites its source with ``{footcite}``.
+    or after a library name); whole numbers, which state settings, sizes
+    and counts (a percentage still counts); and numbers quoted in a
+    sentence that cites its source with ``{footcite}``.
     """
     text = _without_exercises(_without_code_blocks(md))
     text = ROLE.sub(lambda m: CITED if m.group(1).startswith("footcite")
@@ -192,6 +194,12 @@ def prose_numbers(md: str) -> list[tuple[str, str]]:
         for m in NUMBER.finditer(segment):
             value = m.group()
             if value.lstrip("−-") in UNGLUED_OK:
+                continue
+            # a whole number is a setting, a size or a count (a batch of
+            # 64, 1000 samples, 28 x 28 masks); a measured result has a
+            # decimal part or is a percentage
+            after = segment[m.end():m.end() + 2].lstrip()
+            if INTEGER.fullmatch(value) and not after.startswith("%"):
                 continue
             context = segment[max(0, m.start() - 25):m.end() + 15]
             found.append((value, " ".join(context.split())))
@@ -409,8 +417,8 @@ def test_number_rule_counts_what_it_should():
           "see {glue:text}`n_boxes`, $\\gamma = 2$, `alpha=0.25`, "
           "float32, log1p, PyTorch 2.14.1 and pytorch#73205.\n"
           "Lin et al. 2017 report 39.1 AP {footcite}`lin2017focal`.\n"
-          "Labels are 0 or 1.\n\n1. first\n")
-    assert [v for v, _ in prose_numbers(md)] == ["300", "2.5"]
+          "Labels are 0 or 1; 40 % are positive; $p = 0.9$.\n\n1. first\n")
+    assert [v for v, _ in prose_numbers(md)] == ["2.5", "40"]
 
 
 def test_figure_references_are_read():
