@@ -4,6 +4,11 @@ Every loss of the book's API is importable from here, e.g.
 ``lossbook.huber`` or ``lossbook.cross_entropy``; the symbolic definitions
 are in :mod:`lossbook.symbolic`, the toy data sets in :mod:`lossbook.data`.
 
+The helper modules that need SymPy, mpmath or matplotlib (``symbolic``,
+``plotting``, ``training``, ``data``, ``frameworks``, ``alignments``,
+``notebook``) load on first use (PEP 562), so ``import lossbook`` costs
+NumPy and the numeric modules only.
+
 Examples
 --------
 >>> import lossbook as lb
@@ -11,17 +16,10 @@ Examples
 5.0
 """
 
-from lossbook import (
-    alignments,
-    anchors,
-    data,
-    frameworks,
-    metrics,
-    pixels,
-    plotting,
-    symbolic,
-    training,
-)
+import importlib
+from typing import Any
+
+from lossbook import anchors, metrics, pixels
 from lossbook.activations import log_sigmoid, log_softmax, sigmoid, softmax
 from lossbook.average import RunningMean, average_loss
 from lossbook.boxes import (
@@ -114,3 +112,22 @@ __all__ = [
     "symbolic",
     "training",
 ]
+
+#: helper modules imported on first attribute access
+_LAZY_MODULES = frozenset({
+    "alignments", "data", "frameworks", "notebook", "plotting", "symbolic",
+    "training",
+})
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: ``lossbook.symbolic`` imports SymPy only when first used
+    if name in _LAZY_MODULES:
+        module = importlib.import_module(f"lossbook.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'lossbook' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_MODULES)
