@@ -11,6 +11,8 @@ __all__ = [
     "exp_diff",
     "log_sigmoid",
     "neg_log_softmax",
+    "pow2_scale",
+    "scaled_sum",
     "sigmoid",
     "softmax",
     "two_diff",
@@ -88,3 +90,40 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     """``sigma(z)`` without overflow: exp(-|z|) never exceeds 1."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def pow2_scale(x: np.ndarray) -> int:
+    """The exponent ``e`` with ``max|x| / 2**e`` in [0.5, 1) (0 for zeros).
+
+    Dividing by a power of two is exact (down to the subnormals), so
+    ``np.ldexp(x, -e)`` rescales an array without rounding: the
+    running-scale trick that keeps a sum of huge terms from overflowing
+    on its way to a representable result.
+    """
+    top = float(np.max(np.abs(x))) if x.size else 0.0
+    return int(np.frexp(top)[1]) if top > 0 else 0
+
+
+def scaled_sum(
+    x: np.ndarray, axis: int | tuple[int, ...] | None = None
+) -> np.ndarray:
+    """``x.sum(axis)``, finite whenever the exact sum is representable.
+
+    The terms are divided by a common power of two (the largest entry's),
+    summed where no partial sum can overflow, and scaled back once with
+    ``ldexp``, which rounds to ``inf`` only if the result itself is out of
+    range. Where no partial sum can overflow (the usual case) this is the
+    plain sum.
+    """
+    if x.size == 0 or (
+        pow2_scale(x) + x.size.bit_length() < np.finfo(x.dtype).maxexp
+    ):
+        # |partial sum| <= size * 2**e: no overflow possible
+        return x.sum(axis=axis, dtype=x.dtype)
+    # one scale per reduced slice, so a slice of small terms keeps its bits
+    top = np.max(np.abs(x), axis=axis, keepdims=True)
+    e = np.frexp(top)[1]
+    inner = np.ldexp(x, -e).sum(axis=axis, dtype=x.dtype)
+    e = np.squeeze(e, axis=axis) if axis is not None else e.reshape(())
+    with np.errstate(over="ignore"):
+        return np.ldexp(inner, e).astype(x.dtype)

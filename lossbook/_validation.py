@@ -33,6 +33,7 @@ __all__ = [
     "check_bool",
     "check_box_format",
     "check_boxes",
+    "check_broadcastable",
     "check_choice",
     "check_has_positive",
     "check_in",
@@ -444,6 +445,27 @@ def check_same_shape(
             f"{a_name} and {b_name} must have the same shape, got "
             f"{a_name}.shape={a.shape} and {b_name}.shape={b.shape}"
         )
+
+
+def check_broadcastable(
+    a: np.ndarray, a_name: str, shape: tuple[int, ...], shape_name: str
+) -> np.ndarray:
+    """``a`` broadcasts to ``shape`` (NumPy's and PyTorch's rule) without
+    growing it; returns the broadcast view.
+
+    >>> check_broadcastable(np.ones(3), "pos_weight", (2, 3), "logits").shape
+    (2, 3)
+    """
+    try:
+        ok = np.broadcast_shapes(a.shape, shape) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{a_name} must broadcast to the shape of {shape_name} "
+            f"{tuple(shape)}, got shape {a.shape}"
+        )
+    return np.broadcast_to(a, shape)
 
 
 def check_same_length(

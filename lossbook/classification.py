@@ -30,6 +30,7 @@ from lossbook._validation import (
     as_labels,
     check_all_nonnegative,
     check_axis,
+    check_broadcastable,
     check_integer,
     check_none,
     check_positive_total,
@@ -276,14 +277,25 @@ def _bce_logits_inputs(y_true, logits, weight, pos_weight):
     check_probabilities(y, "y_true")
     dtype = common_dtype(y, z)
     y, z = y.astype(dtype, copy=False), z.astype(dtype, copy=False)
-    w = None if weight is None else _elementwise_weight(weight, z, "logits")
+    w = None if weight is None else _broadcast_weight(weight, "weight", z)
     pw = None
     if pos_weight is not None:
-        num_classes = z.shape[-1] if z.ndim else None
-        pw = _class_vector(
-            pos_weight, "pos_weight", num_classes, dtype, allow_scalar=True
-        )
+        pw = _broadcast_weight(pos_weight, "pos_weight", z)
     return y, z, w, pw
+
+
+def _broadcast_weight(
+    value: ArrayLike, name: str, like: np.ndarray
+) -> np.ndarray:
+    """A non-negative weight broadcast to the shape of ``like`` (logits).
+
+    PyTorch's rule for ``binary_cross_entropy_with_logits``: a scalar, a
+    ``(C,)`` vector along the last axis, the full shape, or any shape
+    that broadcasts to it; one that would enlarge the result is refused.
+    """
+    w = as_float_array(value, name, dtype=like.dtype)
+    check_all_nonnegative(w, name)
+    return check_broadcastable(w, name, like.shape, "logits")
 
 
 def binary_cross_entropy_with_logits(
@@ -320,15 +332,18 @@ def binary_cross_entropy_with_logits(
     logits : array-like of shape (...)
         Real scores, same shape as ``y_true``; :math:`\sigma(z)` is the
         predicted probability of the positive class.
-    weight : array-like of shape (...), default=None
-        Non-negative weight per element, exactly the shape of ``logits``
-        (no broadcasting). ``None`` weighs every element 1.
-    pos_weight : float or array-like of shape (C,), default=None
-        Non-negative weight :math:`\pi` of the positive term only: a
-        scalar, or one value per class where ``C = logits.shape[-1]``,
-        applied along the last axis (multi-label ``(..., C)`` layout, as
-        PyTorch). With 100 positives and 300 negatives of a class,
-        ``pos_weight = 3`` balances them. ``None`` means 1.
+    weight : array-like broadcastable to the shape of logits, default=None
+        Non-negative weight :math:`w` of each element's loss: a scalar,
+        a ``(C,)`` vector along the last axis, the full shape, or any
+        shape that broadcasts to it (PyTorch's rule). ``None`` weighs every
+        element 1.
+    pos_weight : array-like broadcastable to the shape of logits, default=None
+        Non-negative weight :math:`\pi` of the positive term only, broadcast
+        like ``weight``: usually a scalar or one value per class along the
+        last axis (multi-label ``(..., C)`` layout). For PyTorch's ``(N, C,
+        H, W)`` layout pass shape ``(C, 1, 1)``: a ``(C,)`` vector would
+        broadcast along ``W``. With 100 positives and 300 negatives of a
+        class, ``pos_weight = 3`` balances them. ``None`` means 1.
     reduction : {"mean", "sum", "none"}, default="mean"
         ``"mean"`` is the plain mean of the weighted terms.
 
@@ -342,17 +357,18 @@ def binary_cross_entropy_with_logits(
     ------
     ValueError
         If the shapes differ, an input is empty or not finite, ``y_true``
-        lies outside [0, 1], ``weight`` or ``pos_weight`` has a wrong shape
-        or a negative entry, or ``reduction`` is unknown.
+        lies outside [0, 1], ``weight`` or ``pos_weight`` does not
+        broadcast to the shape of ``logits`` or has a negative entry, or
+        ``reduction`` is unknown.
     TypeError
         If an input is not numeric.
 
     Notes
     -----
     Matches ``torch.nn.functional.binary_cross_entropy_with_logits``,
-    including ``weight`` and ``pos_weight``. PyTorch broadcasts both;
-    lossbook takes ``weight`` of the exact shape and ``pos_weight`` as a
-    scalar or a ``(C,)`` vector along the last axis only. PyTorch returns
+    including ``weight`` and ``pos_weight`` and their broadcasting against
+    ``logits``; a weight whose shape would enlarge the result (which
+    PyTorch allows, returning a larger loss) is refused. PyTorch returns
     NaN for a logit of ``+inf`` (pytorch/pytorch#102894); lossbook rejects
     infinite input.
 

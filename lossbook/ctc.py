@@ -263,12 +263,22 @@ def ctc_loss(
 
     .. math::
 
-        \alpha_t(s) = y_t(l'_s) + \operatorname{logsumexp}\bigl(
-            \alpha_{t-1}(s), \alpha_{t-1}(s-1),
-            [\,l'_s \ne b,\ l'_s \ne l'_{s-2}\,]\,\alpha_{t-1}(s-2)\bigr)
+        \alpha_t(s) = y_t(l'_s) + \operatorname{logsumexp}_{r \in R(s)}
+            \alpha_{t-1}(r),
+        \qquad R(s) = \begin{cases}
+            \{s, s-1, s-2\} & l'_s \ne b \text{ and } l'_s \ne l'_{s-2} \\
+            \{s, s-1\} & \text{otherwise}
+        \end{cases}
 
     over the extended label :math:`l' = (b, l_1, b, l_2, \dots, b)`, with
-    :math:`y = \mathtt{log\_probs}` and :math:`b` the blank.
+    :math:`y = \mathtt{log\_probs}` and :math:`b` the blank. A forbidden
+    skip contributes no term to the log-sum-exp (a log-probability of
+    :math:`-\infty`, i.e. probability 0), and so does any
+    :math:`\alpha_{t-1}(r)` with :math:`r < 0`; the recursion starts from
+    :math:`\alpha_0(0) = y_0(b)`, :math:`\alpha_0(1) = y_0(l_1)` and
+    :math:`\alpha_0(s) = -\infty` otherwise, and the loss is
+    :math:`-\operatorname{logsumexp}(\alpha_{T_n-1}(S'-1),
+    \alpha_{T_n-1}(S'-2))` for the :math:`S'` extended labels.
 
     Parameters
     ----------
@@ -352,6 +362,7 @@ def ctc_loss(
     ``-log(3/4)``.
 
     >>> import numpy as np
+    >>> from lossbook import ctc_loss
     >>> log_probs = np.log(np.full((2, 1, 2), 0.5))
     >>> round(float(ctc_loss(log_probs, [[1]], [2], [1])), 12)
     0.287682072452
@@ -483,6 +494,7 @@ def ctc_gradient(
     2/3 and blank 1/3.
 
     >>> import numpy as np
+    >>> from lossbook import ctc_gradient
     >>> log_probs = np.log(np.full((2, 1, 2), 0.5))
     >>> np.round(ctc_gradient(log_probs, [[1]], [2], [1])[:, 0], 4)
     array([[-0.3333, -0.6667],

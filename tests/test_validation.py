@@ -83,6 +83,8 @@ GOOD = [
     (v.check_same_keys, ({"a": 1}, "w", ["a"], "c"), {}, {"a": 1}),
     (v.check_same_length, ([np.zeros(3), ZEROS_23.T], "arrays"), {}, 3),
     (v.check_same_shape, (np.zeros(2), "a", np.ones(2), "b"), {}, None),
+    (v.check_broadcastable, (np.ones((3, 1)), "w", (2, 3, 4), "z"), {},
+     np.ones((2, 3, 4))),
     (v.check_scalar, (0.5, "g"), {"min_val": 0, "max_val": 1}, 0.5),
     (v.check_scalar, (np.float32(2), "g"), {}, 2.0),
     (v.check_scalar, (0, "x"), {"min_val": 0}, 0.0),
@@ -267,6 +269,11 @@ BAD = [
      ValueError, "arrays must share a first dimension of at least 2"),
     (v.check_same_length, ([np.zeros(())], "arrays"), {}, ValueError,
      "arrays must share a first dimension"),
+    (v.check_broadcastable, (np.ones(3), "w", (2, 4), "z"), {},
+     ValueError, r"w must broadcast to the shape of z \(2, 4\), got shape "
+     r"\(3,\)"),
+    (v.check_broadcastable, (np.ones((2, 2)), "w", (2,), "z"), {},
+     ValueError, "w must broadcast"),
     (v.check_same_shape, (np.zeros(2), "a", np.zeros(3), "b"), {},
      ValueError,
      r"a and b must have the same shape, got a.shape=\(2,\) and "
