@@ -77,7 +77,9 @@ def neg_log_softmax(z: np.ndarray) -> np.ndarray:
 
 def softmax(logits: np.ndarray, axis: int) -> np.ndarray:
     """``softmax(z)`` along ``axis``, shifted by the maximum logit."""
-    shifted = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    # a difference below -max overflows to -inf, whose exp is the exact 0
+    with np.errstate(over="ignore"):
+        shifted = np.exp(logits - logits.max(axis=axis, keepdims=True))
     return shifted / shifted.sum(axis=axis, keepdims=True)
 
 

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from lossbook._numerics import (
     log_sigmoid,
     neg_log_softmax,
+    pow2_scale,
     sigmoid,
     softmax,
 )
@@ -31,6 +32,7 @@ from lossbook._validation import (
     check_all_nonnegative,
     check_axis,
     check_broadcastable,
+    check_class_axis,
     check_integer,
     check_none,
     check_positive_total,
@@ -159,7 +161,7 @@ def binary_cross_entropy(
     .. math::
 
         \ell_i = -w_i\,\bigl[y_i \log p_i + (1 - y_i)\log(1 - p_i)\bigr],
-        \qquad y_i = \texttt{y\_true}_i,\ p_i = \texttt{y\_prob}_i,\
+        \qquad y_i = \mathtt{y\_true}_i,\ p_i = \mathtt{y\_prob}_i,\
         w_i = \texttt{weight}_i
 
     with :math:`0 \log 0 = 0`, so a term whose coefficient is zero
@@ -320,8 +322,8 @@ def binary_cross_entropy_with_logits(
                = w_i\,\bigl[\pi_i\, y_i\,\operatorname{softplus}(-z_i)
                  + (1 - y_i)\operatorname{softplus}(z_i)\bigr]
 
-    with :math:`y = \texttt{y\_true}`, :math:`z = \texttt{logits}`,
-    :math:`w = \texttt{weight}`, :math:`\pi = \texttt{pos\_weight}` and
+    with :math:`y = \mathtt{y\_true}`, :math:`z = \texttt{logits}`,
+    :math:`w = \texttt{weight}`, :math:`\pi = \mathtt{pos\_weight}` and
     :math:`\operatorname{softplus}(x) = \log(1 + e^x)`, using
     :math:`1 - \sigma(z) = \sigma(-z)`.
 
@@ -462,7 +464,7 @@ def _cross_entropy_inputs(
     y_true, logits, axis, weight, ignore_index, label_smoothing
 ) -> _CrossEntropyInputs:
     z = as_float_array(logits, "logits")
-    axis = check_axis(axis, z.ndim)
+    axis = check_class_axis(z, "logits", axis)
     num_classes = z.shape[axis]
     label_shape = _drop_axis(z.shape, axis)
     if ignore_index is not None:
@@ -500,6 +502,19 @@ def _cross_entropy_inputs(
     return _CrossEntropyInputs(
         z, axis, labels, valid, target, weight, smoothing
     )
+
+
+def _scale_free_weight(
+    inp: _CrossEntropyInputs, reduction: str
+) -> _CrossEntropyInputs:
+    """The weighted mean of index targets divides by ``sum w[y]``, so it
+    does not change when every weight is divided by one power of two
+    (exactly): with the largest weight below 1, ``w * loss`` cannot
+    overflow for weights near 1e308."""
+    if reduction != "mean" or inp.labels is None or inp.weight is None:
+        return inp
+    w = np.ldexp(inp.weight, -pow2_scale(inp.weight)).astype(inp.z.dtype)
+    return inp._replace(weight=w)
 
 
 def _label_weights(inp: _CrossEntropyInputs) -> np.ndarray:
@@ -565,7 +580,7 @@ def cross_entropy(
                  + \frac{\varepsilon}{C}
 
     with :math:`z = \texttt{logits}`, :math:`w = \texttt{weight}`,
-    :math:`\varepsilon = \texttt{label\_smoothing}`, and :math:`y_{n,c}`
+    :math:`\varepsilon = \mathtt{label\_smoothing}`, and :math:`y_{n,c}`
     the one-hot vector of label :math:`y_n` for index targets. For those,
     the loss is equivalently
     :math:`(1-\varepsilon)\, w_{y_n}(-\log p_{n,y_n}) +
@@ -677,9 +692,9 @@ def cross_entropy(
     0.693147
     """
     check_reduction(reduction)
-    inp = _cross_entropy_inputs(
+    inp = _scale_free_weight(_cross_entropy_inputs(
         y_true, logits, axis, weight, ignore_index, label_smoothing
-    )
+    ), reduction)
     if inp.target is not None:
         target = _smoothed_target(inp)
         coef = target if inp.weight is None else target * inp.weight
@@ -718,9 +733,9 @@ def _cross_entropy_grad(
     ignored samples and divided by the same divisor as the loss.
     """
     check_reduction(reduction)
-    inp = _cross_entropy_inputs(
+    inp = _scale_free_weight(_cross_entropy_inputs(
         y_true, logits, axis, weight, ignore_index, label_smoothing
-    )
+    ), reduction)
     target = _smoothed_target(inp)
     if inp.weight is not None:
         target = target * inp.weight
@@ -771,7 +786,7 @@ def categorical_cross_entropy(
     .. math::
 
         \ell_n = -\sum_{c} y_{n,c} \log p_{n,c},
-        \qquad y = \texttt{y\_true},\ p = \texttt{y\_prob},
+        \qquad y = \mathtt{y\_true},\ p = \mathtt{y\_prob},
 
     with :math:`0 \log 0 = 0`.
 
@@ -896,7 +911,7 @@ def sparse_categorical_cross_entropy(
     .. math::
 
         \ell_n = -\log p_{n, y_n},
-        \qquad y = \texttt{y\_true},\ p = \texttt{y\_prob}
+        \qquad y = \mathtt{y\_true},\ p = \mathtt{y\_prob}
 
     Parameters
     ----------

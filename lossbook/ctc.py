@@ -422,13 +422,13 @@ def ctc_gradient(
 
         \frac{\partial\,\mathrm{ctc}}{\partial\,\mathtt{log\_probs}[t, k]}
             = -\gamma_t(k)
-        \qquad\text{(wrt="log\_probs")}
+        \qquad(\mathtt{wrt="log\_probs"})
 
     .. math::
 
         \frac{\partial\,\mathrm{ctc}}{\partial z_t(k)}
             = y_t(k) \sum_j \gamma_t(j) - \gamma_t(k) = y_t(k) - \gamma_t(k)
-        \qquad\text{(wrt="logits")}
+        \qquad(\mathtt{wrt="logits"})
 
     where ``log_probs = log_softmax(z)``; the second is Graves et al.'s
     eq. 16, the first chained through ``log_softmax``.
@@ -507,7 +507,13 @@ def ctc_gradient(
         zero_infinity, reduction,
     )
     check_choice(wrt, "wrt", _WRT)
-    lattice = _Lattice(lp, padded, in_len, tg_len, blank)
+    # The occupancies do not change when a constant is added to every
+    # score of one frame (it multiplies alpha beta and p alike), so shift
+    # each frame to a maximum of 0: with scores near -1e300, alpha + beta
+    # - log p would otherwise cancel terms of size 1e300 to nothing
+    shifted = lp.astype(np.float64)
+    shifted = shifted - shifted.max(axis=2, keepdims=True)
+    lattice = _Lattice(shifted, padded, in_len, tg_len, blank)
     _, n, num_classes = lp.shape
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         alpha = lattice.forward()

@@ -29,7 +29,7 @@ from lossbook._validation import (
     as_float_array,
     as_labels,
     check_all_nonnegative,
-    check_axis,
+    check_class_axis,
     check_nonnegative,
     check_probabilities,
     check_reduction,
@@ -284,7 +284,7 @@ def _softmax_inputs(
     check_reduction(reduction)
     gamma = check_nonnegative(gamma, "gamma")
     z = as_float_array(logits, "logits")
-    ax = check_axis(axis, z.ndim)
+    ax = check_class_axis(z, "logits", axis)
     num_classes = z.shape[ax]
     labels = as_labels(y_true, "y_true", num_classes)
     sample_shape = z.shape[:ax] + z.shape[ax + 1:]
@@ -311,7 +311,9 @@ def _softmax_parts(labels: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
     total = others + w_t
     z_t = np.take_along_axis(z, t, axis=-1)[..., 0]
     top = z_t == m[..., 0]
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
+        # (m - z_t beyond the float range rounds to inf: the loss is then
+        # infinite in floating point, as it is beyond the range)
         # -log p_t = log(1 + sum_{c != t} w_c) when z_t is the largest
         # logit (w_t = 1): log1p keeps p_t near 1 exact; otherwise
         # -log p_t = (m - z_t) + log sum_c w_c, a sum of non-negatives
@@ -466,8 +468,11 @@ def _softmax_focal_gradient(
     q, ce = parts["q"], parts["ce"]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(q > 0, ce / q, 1)
+        # p_t ce / q -> 0 where p_t = e^-ce underflows (x e^-x -> 0), even
+        # where ce itself rounded to inf
+        pt_ratio = np.where(parts["pt"] > 0, parts["pt"] * ratio, 0)
     scale = (_per_sample_alpha(alpha, labels) * np.power(q, gamma)
-             * (1 + gamma * parts["pt"] * ratio))
+             * (1 + gamma * pt_ratio))
     direction = np.where(parts["onehot"], -q[..., None], parts["probs"])
     grad = (scale[..., None] * direction).astype(z.dtype, copy=False)
     grad = reduce_gradient(grad, reduction, count=labels.size)

@@ -32,6 +32,7 @@ from lossbook._validation import (
     as_float_array,
     as_labels,
     check_axis,
+    check_class_axis,
     check_ndim,
     check_nonnegative,
     check_not_equal,
@@ -64,8 +65,12 @@ def _class_axis(axis: object, arr: np.ndarray, name: str) -> int | None:
     if axis is None:
         return None
     ax = check_axis(axis, arr.ndim)
-    check_not_equal(axis, "axis", (0, -arr.ndim),
-                    "0: axis 0 is the batch axis, not a class axis")
+    check_not_equal(
+        axis, "axis", (0, -arr.ndim),
+        f"the batch axis 0 of {name} (axis={axis!r} is axis 0 of its "
+        f"{arr.ndim} dimension{'s' if arr.ndim > 1 else ''}; masks with "
+        "no class axis take axis=None)",
+    )
     return ax
 
 
@@ -381,7 +386,7 @@ def _label_maps(y_true, logits, axis, smooth, reduction) -> _LabelMaps:
     check_reduction(reduction)
     smooth = check_nonnegative(smooth, "smooth")
     z = as_float_array(logits, "logits")
-    check_axis(axis, z.ndim)  # an integer: logits always have a class axis
+    check_class_axis(z, "logits", axis)  # logits always have a class axis
     ax = _class_axis(axis, z, "logits")
     label_shape = z.shape[:ax] + z.shape[ax + 1:]
     y = as_float_array(y_true, "y_true")
