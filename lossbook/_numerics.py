@@ -52,7 +52,7 @@ def exp_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return e + e * lo
 
 
-def neg_log_softmax(z: np.ndarray) -> np.ndarray:
+def neg_log_softmax(z: np.ndarray, *, halve: bool = False) -> np.ndarray:
     r"""``-log softmax(z)`` over the last axis, accurate even when tiny.
 
     With :math:`m = z_{k^*}` the largest logit,
@@ -63,15 +63,28 @@ def neg_log_softmax(z: np.ndarray) -> np.ndarray:
     and each ``z_c - m`` is carried as ``hi + lo`` because ``exp`` turns an
     absolute rounding error in its argument into a relative one as large
     as that argument.
+
+    ``halve=True`` returns half the value, computed from ``z / 2`` (an
+    exact scaling) so that ``m - z_k`` cannot overflow for logits beyond
+    half the float range: the frame in which a mean of losses near the
+    range limit is still representable.
     """
     top = np.argmax(z, axis=-1)[..., np.newaxis]
     m = np.take_along_axis(z, top, axis=-1)
+    if halve:
+        z, m = z * 0.5, m * 0.5
     hi, lo = two_diff(z, m)
     with np.errstate(over="ignore"):
+        if halve:  # exp(2 hi) of a hi below -max/2 is the exact 0
+            hi2, lo2 = hi * 2, lo * 2
+        else:
+            hi2, lo2 = hi, lo
         # exp(hi + lo) = exp(hi) (1 + lo) to first order, as in exp_diff
-        terms = np.exp(hi) * (1 + lo)
+        terms = np.exp(hi2) * (1 + lo2)
     np.put_along_axis(terms, top, 0.0, axis=-1)
     lse = np.log1p(terms.sum(axis=-1, keepdims=True))
+    if halve:
+        lse = lse * 0.5
     return (lse - lo) - hi
 
 

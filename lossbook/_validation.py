@@ -13,8 +13,9 @@ float64, every other numeric or boolean input is computed in float64.
 
 from __future__ import annotations
 
+import inspect
 import numbers
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -30,6 +31,7 @@ __all__ = [
     "as_labels",
     "as_lengths",
     "check_all_nonnegative",
+    "check_arguments",
     "check_axes",
     "check_axis",
     "check_bool",
@@ -807,6 +809,22 @@ def check_same_keys(
             f"{missing}, unexpected {extra}"
         )
     return mapping
+
+
+def check_arguments(
+    fn: Callable, name: str, args: tuple, kwargs: Mapping
+) -> None:
+    """``fn(*args, **kwargs)`` is a valid call of the public ``fn``.
+
+    Checked against ``fn``'s own signature, so a wrong keyword names the
+    loss the caller passed, not the private kernel that computes it.
+
+    >>> check_arguments(lambda a, *, b=1: a, "f", (1,), {"b": 2})
+    """
+    try:
+        inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{name}() {exc}") from None
 
 
 def check_state(ready: bool, message: str) -> None:

@@ -695,17 +695,20 @@ def cross_entropy(
     inp = _scale_free_weight(_cross_entropy_inputs(
         y_true, logits, axis, weight, ignore_index, label_smoothing
     ), reduction)
+    # logits beyond half the float range: compute the losses halved and
+    # let reduce double the result, so a representable mean stays finite
+    k = int(pow2_scale(inp.z) >= np.finfo(inp.z.dtype).maxexp)
+    nlp = neg_log_softmax(inp.z, halve=bool(k))
     if inp.target is not None:
         target = _smoothed_target(inp)
         coef = target if inp.weight is None else target * inp.weight
-        values = _weigh(neg_log_softmax(inp.z), coef).sum(axis=-1)
-        return reduce(values, reduction)
+        values = _weigh(nlp, coef).sum(axis=-1)
+        return reduce(values, reduction, scale=k)
     divisor = _label_weights(inp)
     if reduction == "mean":
         _check_mean_divisor(inp, divisor)
     eps = inp.smoothing
     dtype = inp.z.dtype.type
-    nlp = neg_log_softmax(inp.z)
     nll = np.take_along_axis(nlp, inp.labels[..., np.newaxis], axis=-1)
     values = _weigh(nll[..., 0], divisor * dtype(1 - eps))
     if eps > 0:
@@ -713,7 +716,7 @@ def cross_entropy(
         uniform = _weigh(nlp, inp.weight).sum(axis=-1)
         scale = np.where(inp.valid, dtype(eps / nlp.shape[-1]), 0)
         values = values + _weigh(uniform, scale)
-    return reduce(values, reduction, weights=divisor)
+    return reduce(values, reduction, weights=divisor, scale=k)
 
 
 def _cross_entropy_grad(
