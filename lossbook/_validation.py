@@ -624,7 +624,8 @@ def check_positive_total(
     >>> check_positive_total(np.array([0.0, 2.0]), "mask")
     2.0
     """
-    total = float(np.sum(x))
+    with np.errstate(over="ignore"):  # a sum of huge weights is inf > 0
+        total = float(np.sum(x))
     if not total > 0:
         raise ValueError(f"{what} of {name} must be > 0.0, got {total}")
     return total

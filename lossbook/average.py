@@ -208,6 +208,7 @@ class RunningMean:
     --------
     A batch of 3 with mean loss 1.0 and a last batch of 1 with mean 3.0:
 
+    >>> from lossbook import RunningMean
     >>> meter = RunningMean()
     >>> meter.update(1.0, n=3)
     >>> meter.update(3.0, n=1)
