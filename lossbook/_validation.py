@@ -386,7 +386,15 @@ def as_float_array(
         native = arr.dtype.newbyteorder("=")
         keep = native in (np.float32, np.float64)
         dtype = native if keep else np.float64
-    arr = arr.astype(dtype, copy=False)
+    original = arr
+    with np.errstate(over="ignore"):
+        arr = arr.astype(dtype, copy=False)
+    if arr is not original and arr.dtype.itemsize < original.dtype.itemsize \
+            and not _all_finite(arr) and _all_finite(original):
+        raise ValueError(
+            f"{name} must be representable in {np.dtype(dtype).name} (the "
+            f"dtype of the computation), got values beyond its range"
+        )
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if not allow_inf:

@@ -85,7 +85,8 @@ def _weigh(values: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
     """
     if weight is None:
         return values
-    with np.errstate(invalid="ignore"):
+    # a weighted term beyond the float range is inf, as it should be
+    with np.errstate(invalid="ignore", over="ignore"):
         return np.where(weight > 0, weight * values, 0.0)
 
 
@@ -260,7 +261,7 @@ def _binary_cross_entropy_grad(
     """
     check_reduction(reduction)
     y, p, w = _bce_inputs(y_true, y_prob, weight)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         grad = np.where(y > 0, -y / p, 0.0) + np.where(
             y < 1, (1 - y) / (1 - p), 0.0
         )
@@ -415,10 +416,13 @@ def binary_cross_entropy_with_logits(
     y, z, w, pw = _bce_logits_inputs(y_true, logits, weight, pos_weight)
     # softplus(-z) = -log sigma(z), softplus(z) = -log sigma(-z)
     pos = y * (0.0 - log_sigmoid(z))
-    if pw is not None:
-        pos = _weigh(pos, pw)
-    neg = (1 - y) * (0.0 - log_sigmoid(-z))
-    return reduce(_weigh(pos + neg, w), reduction)
+    # a weighted term beyond the float range is inf, as it should be
+    with np.errstate(over="ignore"):
+        if pw is not None:
+            pos = _weigh(pos, pw)
+        neg = (1 - y) * (0.0 - log_sigmoid(-z))
+        values = _weigh(pos + neg, w)
+    return reduce(values, reduction)
 
 
 def _binary_cross_entropy_with_logits_grad(
@@ -713,9 +717,16 @@ def cross_entropy(
     values = _weigh(nll[..., 0], divisor * dtype(1 - eps))
     if eps > 0:
         # torch's smoothing term: (eps / C) sum_c w_c (-log p_c)
-        uniform = _weigh(nlp, inp.weight).sum(axis=-1)
+        weighted = _weigh(nlp, inp.weight)
         scale = np.where(inp.valid, dtype(eps / nlp.shape[-1]), 0)
-        values = values + _weigh(uniform, scale)
+        with np.errstate(over="ignore"):
+            smoothing = _weigh(weighted.sum(axis=-1), scale)
+            if not np.isfinite(smoothing).all():
+                # the class sum overflowed: scale each term before adding
+                smoothing = np.where(
+                    np.isfinite(smoothing), smoothing,
+                    _weigh(weighted, scale[..., None]).sum(axis=-1))
+            values = values + smoothing
     return reduce(values, reduction, weights=divisor, scale=k)
 
 
@@ -878,7 +889,7 @@ def _categorical_cross_entropy_grad(
     """
     check_reduction(reduction)
     y, p, axis = _categorical_inputs(y_true, y_prob, axis)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         grad = np.where(y > 0, -y / p, 0.0)
     rows = grad.size // grad.shape[axis]
     return reduce_gradient(grad, reduction, count=rows)
@@ -1003,7 +1014,7 @@ def _sparse_categorical_cross_entropy_grad(
     index = np.expand_dims(labels, axis)
     picked = np.take_along_axis(p, index, axis=axis)
     grad = np.zeros_like(p)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # -1 / subnormal
         np.put_along_axis(grad, index, -1 / picked, axis=axis)
     return reduce_gradient(grad, reduction, count=labels.size)
 

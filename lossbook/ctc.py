@@ -219,6 +219,10 @@ class _Lattice:
         return np.where(self.in_len == 0, empty, log_p)
 
 
+#: |log p| below which alpha + beta - log p keeps its occupancy to 1e-3
+_LOG_P_EXACT = 2.0**42
+
+
 def _sample_scale(
     tg_len: np.ndarray, reduction: str, n: int
 ) -> np.ndarray:
@@ -524,6 +528,18 @@ def ctc_gradient(
         possible = np.isfinite(log_p)
         log_occ = np.where(lattice.valid & possible[:, None], log_occ,
                            -np.inf)
+        # sum_s alpha_t(s) beta_t(s) / y_t(s) = p at every frame, so the
+        # occupancies of a frame sum to 1; where the scores are so large
+        # (|log p| beyond ~1e15) that the subtraction above cancels to
+        # nothing, renormalise each frame to restore that identity
+        shaky = np.abs(log_p) > _LOG_P_EXACT
+        if shaky.any():
+            top = log_occ.max(axis=2, keepdims=True)
+            top = np.where(np.isfinite(top), top, 0.0)
+            total = np.log(np.exp(log_occ - top).sum(axis=2, keepdims=True))
+            normal = np.where(np.isfinite(total), log_occ - top - total,
+                              -np.inf)
+            log_occ = np.where(shaky[None, :, None], normal, log_occ)
         occ = np.exp(log_occ)
     onehot = lattice.ext[:, :, None] == np.arange(num_classes)
     gamma = np.einsum("tns,nsc->tnc", occ, onehot.astype(np.float64))

@@ -134,14 +134,16 @@ def _dice_nck_grad(y: np.ndarray, p: np.ndarray, smooth: float):
     """d/dp_k of the per-class loss N/D: ((1 - 2 y_k) D - N) / D^2."""
     s = _sums(y, p)
     num, den = s.mismatch[..., None], (s.total + smooth)[..., None]
-    return _ratio((1 - 2 * y) * den - num, den * den)
+    # ((1 - 2 y) - N/D) / D: D**2 would overflow for a large smooth
+    return _ratio((1 - 2 * y) - _ratio(num, den), den)
 
 
 def _iou_nck_grad(y: np.ndarray, p: np.ndarray, smooth: float):
     """d/dp_k of N/E: ((1 - 2 y_k) E - N (1 - y_k)) / E^2."""
     s = _sums(y, p)
     num, den = s.mismatch[..., None], (s.union + smooth)[..., None]
-    return _ratio((1 - 2 * y) * den - num * (1 - y), den * den)
+    # ((1 - 2 y) - (N/E)(1 - y)) / E: E**2 would overflow for a large smooth
+    return _ratio((1 - 2 * y) - _ratio(num, den) * (1 - y), den)
 
 
 class _Masks(NamedTuple):
@@ -522,8 +524,14 @@ def cross_entropy_iou_loss_2d(
     """
     inp = _label_maps(y_true, logits, axis, smooth, reduction)
     n = inp.labels.shape[0]
-    ce = cross_entropy(inp.labels, inp.logits, axis=inp.axis,
-                       reduction="none").reshape(n, -1).mean(axis=1)
+    pixels = cross_entropy(inp.labels, inp.logits, axis=inp.axis,
+                           reduction="none").reshape(n, -1)
+    with np.errstate(over="ignore"):
+        ce = pixels.mean(axis=1)
+        if not np.isfinite(ce).all():
+            # the pixel sum overflowed: divide before adding
+            ce = np.where(np.isfinite(ce), ce,
+                          (pixels / pixels.shape[1]).sum(axis=1))
     p, q = (_to_nck(a, inp.axis) for a in _softmax_parts(inp.logits,
                                                          inp.axis))
     # softmax is never exactly 0: a zero denominator means an absent class
