@@ -183,7 +183,7 @@ def test_running_mean_near_the_float_range():
     meter.update(1e308, n=10)
     meter.update(-1e308, n=5)
     assert meter.value == pytest.approx(1e308 / 3, rel=1e-15)
-    meter.update(np.finfo(np.float64).max, n=10**30)
+    meter.update(np.finfo(np.float64).max, n=10**18)
     assert np.isfinite(meter.value)
 
 
