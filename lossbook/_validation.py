@@ -661,6 +661,15 @@ def check_not_equal(
         raise ValueError(f"{name} must not contain {what}")
 
 
+def _check_int64_range(arr: np.ndarray, name: str) -> None:
+    """Whole floats must fit in int64 before the cast (which would warn)."""
+    if arr.size and np.abs(arr).max() >= 2.0**63:
+        raise ValueError(
+            f"{name} must hold integers that fit in 64 bits, got values up "
+            f"to {np.abs(arr).max():.6g}"
+        )
+
+
 def as_labels(
     x: object, name: str, num_classes: int, *, ignore_index: int | None = None
 ) -> np.ndarray:
@@ -683,6 +692,7 @@ def as_labels(
                 f"{name} must hold integer class labels, got non-integer "
                 "values"
             )
+        _check_int64_range(arr, name)
     labels = arr.astype(np.int64)
     valid = labels if ignore_index is None else labels[labels != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= num_classes):
@@ -714,6 +724,7 @@ def as_lengths(
     check_shape(arr, name, (n,), what)
     if (arr != np.round(arr)).any():
         raise ValueError(f"{name} must hold integers, got non-integer values")
+    _check_int64_range(arr, name)
     if arr.size:
         low, high = arr.min(), arr.max()
         if upper is None and low < 0:

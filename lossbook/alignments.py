@@ -63,6 +63,8 @@ def _as_sequence(x: object, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
     if (arr != np.round(arr)).any():
         raise ValueError(f"{name} must hold integers, got non-integer values")
+    if arr.size and np.abs(arr).max() >= 2.0**63:
+        raise ValueError(f"{name} must hold integers that fit in 64 bits")
     return arr.astype(np.int64)
 
 

@@ -196,6 +196,17 @@ def test_helpers_name_their_arguments():
         pixels._output_shape({1, 2, 3}, 6)
 
 
+@pytest.mark.parametrize("call, name", [
+    (lambda: alignments.ctc_lattice_edges(2, [1e300]), "target"),
+    (lambda: lb.cross_entropy([1e300], [[0.0, 1.0]]), "y_true"),
+    (lambda: lb.ctc_loss(np.zeros((2, 1, 2)), [[1]], [1e300], [1]),
+     "input_lengths"),
+])
+def test_huge_whole_floats_as_integers_raise_without_a_warning(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
 def test_gradient_names_the_public_loss_on_a_wrong_keyword():
     with pytest.raises(TypeError, match=r"^mse\(\) got an unexpected "
                                         r"keyword argument 'delta'"):
