@@ -515,8 +515,10 @@ def ctc_gradient(
     # score of one frame (it multiplies alpha beta and p alike), so shift
     # each frame to a maximum of 0: with scores near -1e300, alpha + beta
     # - log p would otherwise cancel terms of size 1e300 to nothing
+    # (done only for such scores, so ordinary results keep every bit)
     shifted = lp.astype(np.float64)
-    shifted = shifted - shifted.max(axis=2, keepdims=True)
+    if lp.size and np.abs(shifted).max() > _LOG_P_EXACT:
+        shifted = shifted - shifted.max(axis=2, keepdims=True)
     lattice = _Lattice(shifted, padded, in_len, tg_len, blank)
     _, n, num_classes = lp.shape
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
