@@ -13,10 +13,13 @@ float64, every other numeric or boolean input is computed in float64.
 
 from __future__ import annotations
 
+import inspect
 import numbers
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
+
+from lossbook._numerics import pow2_scale, scaled_sum
 
 REDUCTIONS = ("mean", "sum", "none")
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
@@ -28,12 +31,15 @@ __all__ = [
     "as_labels",
     "as_lengths",
     "check_all_nonnegative",
+    "check_arguments",
     "check_axes",
     "check_axis",
     "check_bool",
     "check_box_format",
     "check_boxes",
+    "check_broadcastable",
     "check_choice",
+    "check_class_axis",
     "check_has_positive",
     "check_in",
     "check_instance",
@@ -58,6 +64,9 @@ __all__ = [
     "reduce",
     "reduce_gradient",
 ]
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _describe(value: object) -> str:
@@ -164,6 +173,12 @@ def check_integer(
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {_describe(value)}")
     value = int(value)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        # NumPy sizes, seeds and indices are 64-bit at most
+        raise ValueError(
+            f"{name} must fit in a 64-bit integer, got an integer of "
+            f"{value.bit_length()} bits"
+        )
     if min_val is not None and value < min_val:
         raise ValueError(f"{name} must be >= {min_val}, got {value}")
     if max_val is not None and value > max_val:
@@ -189,7 +204,13 @@ def check_scalar(
         raise TypeError(
             f"{name} must be a real number, got {type(value).__name__}"
         )
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond the float range
+        raise ValueError(
+            f"{name} must be finite, got an integer of {value.bit_length()} "
+            "bits, too large for a float"
+        ) from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if min_val is not None and (
@@ -227,6 +248,22 @@ def check_axis(axis: object, ndim: int, name: str = "axis") -> int:
             f"dimensions, got {axis}"
         )
     return axis % ndim
+
+
+def check_class_axis(
+    arr: np.ndarray, name: str, axis: object, arg: str = "axis"
+) -> int:
+    """``axis`` of ``arr`` as the class axis; a 0-d ``arr`` has none.
+
+    >>> check_class_axis(np.zeros((2, 3)), "logits", -1)
+    1
+    """
+    if arr.ndim == 0:
+        raise ValueError(
+            f"{name} must have a class axis (at least 1 dimension), got "
+            "a scalar"
+        )
+    return check_axis(axis, arr.ndim, arg)
 
 
 def check_axes(
@@ -269,13 +306,21 @@ def check_axes(
 def _to_array(x: object, name: str) -> np.ndarray:
     if isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be a numeric array-like, got a string")
+    if getattr(x, "requires_grad", False) is True:
+        # torch refuses __array__ on such a tensor with its own RuntimeError
+        raise TypeError(
+            f"{name} must be a numeric array-like, got a "
+            f"{type(x).__name__} that requires grad (pass {name}.detach(); "
+            "lossbook computes values and closed-form gradients, not "
+            "autograd)"
+        )
     try:
         arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(
             f"{name} must be a numeric array-like, got {type(x).__name__}"
         ) from exc
-    if arr.dtype == object or not (
+    if arr.dtype == object or arr.dtype.kind in "mM" or not (
         np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
     ):
         raise TypeError(
@@ -310,8 +355,11 @@ def as_float_array(
 ) -> np.ndarray:
     """Convert ``x`` to a float array, rejecting NaN, infinities and empties.
 
-    float32 and float64 keep their dtype unless ``dtype`` is given; every
-    other numeric or boolean dtype becomes float64. The input is never
+    float32 and float64 keep their dtype unless ``dtype`` is given (in
+    native byte order: big-endian ``>f4`` gives float32); every other
+    numeric or boolean dtype, float16 and longdouble included, becomes
+    float64. datetime64 and timedelta64 are not numbers (TypeError), nor
+    is a tensor that requires grad. The input is never
     modified: a new array is returned whenever a conversion happens, and
     callers must not write into the result. ``allow_inf=True`` lets
     infinities of either sign through, ``allow_inf="+inf"`` only +inf
@@ -331,9 +379,22 @@ def as_float_array(
         )
     arr = _to_array(x, name)
     if dtype is None:
-        keep = arr.dtype in (np.float32, np.float64)
-        dtype = arr.dtype if keep else np.float64
-    arr = arr.astype(dtype, copy=False)
+        # float32 and float64 of either byte order keep their precision
+        # (in native order); float16 and longdouble are computed in
+        # float64, like integers: float16 overflows at 65504 inside
+        # exp and squares, and longdouble's precision differs by platform
+        native = arr.dtype.newbyteorder("=")
+        keep = native in (np.float32, np.float64)
+        dtype = native if keep else np.float64
+    original = arr
+    with np.errstate(over="ignore"):
+        arr = arr.astype(dtype, copy=False)
+    if arr is not original and arr.dtype.itemsize < original.dtype.itemsize \
+            and not _all_finite(arr) and _all_finite(original):
+        raise ValueError(
+            f"{name} must be representable in {np.dtype(dtype).name} (the "
+            f"dtype of the computation), got values beyond its range"
+        )
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if not allow_inf:
@@ -446,6 +507,27 @@ def check_same_shape(
         )
 
 
+def check_broadcastable(
+    a: np.ndarray, a_name: str, shape: tuple[int, ...], shape_name: str
+) -> np.ndarray:
+    """``a`` broadcasts to ``shape`` (NumPy's and PyTorch's rule) without
+    growing it; returns the broadcast view.
+
+    >>> check_broadcastable(np.ones(3), "pos_weight", (2, 3), "logits").shape
+    (2, 3)
+    """
+    try:
+        ok = np.broadcast_shapes(a.shape, shape) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{a_name} must broadcast to the shape of {shape_name} "
+            f"{tuple(shape)}, got shape {a.shape}"
+        )
+    return np.broadcast_to(a, shape)
+
+
 def check_same_length(
     arrays: Sequence[np.ndarray], name: str, *, min_length: int = 1
 ) -> int:
@@ -550,7 +632,8 @@ def check_positive_total(
     >>> check_positive_total(np.array([0.0, 2.0]), "mask")
     2.0
     """
-    total = float(np.sum(x))
+    with np.errstate(over="ignore"):  # a sum of huge weights is inf > 0
+        total = float(np.sum(x))
     if not total > 0:
         raise ValueError(f"{what} of {name} must be > 0.0, got {total}")
     return total
@@ -578,6 +661,15 @@ def check_not_equal(
         raise ValueError(f"{name} must not contain {what}")
 
 
+def _check_int64_range(arr: np.ndarray, name: str) -> None:
+    """Whole floats must fit in int64 before the cast (which would warn)."""
+    if arr.size and np.abs(arr).max() >= 2.0**63:
+        raise ValueError(
+            f"{name} must hold integers that fit in 64 bits, got values up "
+            f"to {np.abs(arr).max():.6g}"
+        )
+
+
 def as_labels(
     x: object, name: str, num_classes: int, *, ignore_index: int | None = None
 ) -> np.ndarray:
@@ -600,6 +692,7 @@ def as_labels(
                 f"{name} must hold integer class labels, got non-integer "
                 "values"
             )
+        _check_int64_range(arr, name)
     labels = arr.astype(np.int64)
     valid = labels if ignore_index is None else labels[labels != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= num_classes):
@@ -631,6 +724,7 @@ def as_lengths(
     check_shape(arr, name, (n,), what)
     if (arr != np.round(arr)).any():
         raise ValueError(f"{name} must hold integers, got non-integer values")
+    _check_int64_range(arr, name)
     if arr.size:
         low, high = arr.min(), arr.max()
         if upper is None and low < 0:
@@ -737,6 +831,22 @@ def check_same_keys(
     return mapping
 
 
+def check_arguments(
+    fn: Callable, name: str, args: tuple, kwargs: Mapping
+) -> None:
+    """``fn(*args, **kwargs)`` is a valid call of the public ``fn``.
+
+    Checked against ``fn``'s own signature, so a wrong keyword names the
+    loss the caller passed, not the private kernel that computes it.
+
+    >>> check_arguments(lambda a, *, b=1: a, "f", (1,), {"b": 2})
+    """
+    try:
+        inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{name}() {exc}") from None
+
+
 def check_state(ready: bool, message: str) -> None:
     """Refuse a method called out of order, where no argument is to blame.
 
@@ -757,6 +867,7 @@ def reduce(
     reduction: str,
     *,
     weights: np.ndarray | None = None,
+    scale: int = 0,
 ) -> np.ndarray:
     """Apply the reduction rule shared by every loss.
 
@@ -765,6 +876,12 @@ def reduce(
     (``values`` must then already carry the weights, as in PyTorch's
     weighted cross-entropy and masked sequence losses).
 
+    Sums are taken with a running power-of-two scale, so a result is
+    finite whenever it is representable, and never with a warning. A
+    loss whose values would overflow computes them in a scaled frame and
+    passes ``scale``: the true values are ``values * 2**scale``, and the
+    result is scaled back once (to ``inf`` only if it is out of range).
+
     >>> float(reduce(np.array([1.0, 2.0, 6.0]), "mean"))
     3.0
     >>> w = np.array([2.0, 0.0])
@@ -772,21 +889,31 @@ def reduce(
     1.0
     >>> float(reduce(np.array([1e308, 1e308]), "mean"))  # no overflow
     1e+308
+    >>> float(reduce(np.array([1e308, 1e308]), "none", scale=1)[0])
+    inf
     """
     if reduction == "none":
-        return values
-    if reduction == "sum":
-        return values.sum(dtype=values.dtype)
-    if weights is None:
+        out = values
+    elif reduction == "sum":
+        out = scaled_sum(values)
+    elif weights is None:
         with np.errstate(over="ignore"):
-            mean = values.mean(dtype=values.dtype)
-        if np.isinf(mean) and np.isfinite(values).all():
+            out = values.mean(dtype=values.dtype)
+        if np.isinf(out) and np.isfinite(values).all():
             # the sum overflowed although the mean is representable:
             # divide first (the exact mean of finite values is finite)
-            mean = (values / values.dtype.type(values.size)).sum(
-                dtype=values.dtype)
-        return mean
-    return values.sum(dtype=values.dtype) / weights.sum(dtype=values.dtype)
+            out = scaled_sum(values / values.dtype.type(values.size))
+    else:
+        # both sums in a frame where their largest term is below 1
+        ev, ew = pow2_scale(values), pow2_scale(weights)
+        num = scaled_sum(np.ldexp(values, -ev).astype(values.dtype))
+        den = scaled_sum(np.ldexp(weights, -ew).astype(values.dtype))
+        with np.errstate(over="ignore"):
+            out = np.ldexp(num / den, ev - ew).astype(values.dtype)
+    if scale:
+        with np.errstate(over="ignore"):
+            out = np.ldexp(out, scale).astype(values.dtype)
+    return out
 
 
 def reduce_gradient(

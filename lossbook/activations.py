@@ -53,6 +53,7 @@ def sigmoid(logits: ArrayLike) -> np.ndarray:
 
     Examples
     --------
+    >>> from lossbook import sigmoid
     >>> sigmoid([0.0, -1000.0]).tolist()
     [0.5, 0.0]
     """
@@ -89,6 +90,7 @@ def log_sigmoid(logits: ArrayLike) -> np.ndarray:
 
     Examples
     --------
+    >>> from lossbook import log_sigmoid
     >>> log_sigmoid([0.0, -1000.0]).tolist()  # -log 2, and about z
     [-0.6931471805599453, -1000.0]
     """
@@ -134,6 +136,7 @@ def softmax(logits: ArrayLike, *, axis: int = -1) -> np.ndarray:
 
     Examples
     --------
+    >>> from lossbook import softmax
     >>> softmax([[1000.0, 1000.0, 0.0]]).round(6).tolist()
     [[0.5, 0.5, 0.0]]
     """
@@ -183,6 +186,7 @@ def log_softmax(logits: ArrayLike, *, axis: int = -1) -> np.ndarray:
 
     Examples
     --------
+    >>> from lossbook import log_softmax
     >>> print(f"{log_softmax([[80.0, 0.0]])[0, 0]:.12e}")  # -log(1 + e^-80)
     -1.804851387845e-35
     """

@@ -23,14 +23,18 @@ the brute force shares nothing with them.
 from __future__ import annotations
 
 import itertools
-import numbers
 from collections.abc import Iterable
 
 import mpmath
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lossbook._validation import as_float_array, as_labels, check_scalar
+from lossbook._validation import (
+    as_float_array,
+    as_labels,
+    check_integer,
+    check_scalar,
+)
 from lossbook.ctc import _Lattice, _prepare
 
 __all__ = [
@@ -49,10 +53,7 @@ MAX_PATHS = 10**6
 
 
 def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    check_scalar(value, name, min_val=minimum)
-    return int(value)
+    return check_integer(value, name, min_val=minimum)
 
 
 def _as_sequence(x: object, name: str) -> np.ndarray:
@@ -62,6 +63,8 @@ def _as_sequence(x: object, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
     if (arr != np.round(arr)).any():
         raise ValueError(f"{name} must hold integers, got non-integer values")
+    if arr.size and np.abs(arr).max() >= 2.0**63:
+        raise ValueError(f"{name} must hold integers that fit in 64 bits")
     return arr.astype(np.int64)
 
 

@@ -1,8 +1,8 @@
 r"""Averaging losses: over named components, and over the batches of an epoch.
 
 Two different averages appear in every training log. A detector reports
-several component losses (classification, box regression, mask, ...) and a
-total; and the loss printed at the end of an epoch is an average over
+several component losses (classification, box regression, mask, ...) and
+their total; and the loss printed at the end of an epoch is an average over
 batches of different sizes. :func:`average_loss` is the first,
 :class:`RunningMean` the second.
 """
@@ -10,13 +10,14 @@ batches of different sizes. :func:`average_loss` is the first,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 
 import numpy as np
 
+from lossbook._numerics import pow2_scale, scaled_sum
 from lossbook._validation import (
     as_float_array,
     check_all_nonnegative,
-    check_has_positive,
     check_instance,
     check_integer,
     check_ndim,
@@ -74,26 +75,30 @@ def _weight_values(
         )
     w = as_float_array(weights, "weights")
     check_shape(w, "weights", (count,), "one weight per component")
-    check_all_nonnegative(w, "weights")
-    return check_has_positive(w, "weights")
+    return check_all_nonnegative(w, "weights")
 
 
 def average_loss(
     components: Mapping[str, object] | Sequence[object],
     weights: Mapping[str, object] | Sequence[object] | None = None,
 ) -> np.ndarray:
-    r"""Weighted mean of component losses, as a detector reports its total.
+    r"""The total of component losses, :math:`\sum_k w_k L_k`, as a
+    detector reports it.
 
     Use it to combine the losses of a multi-task model (Faster and Mask
-    R-CNN: classification, box regression, mask, RPN) into one number to
-    log, with optional weights such as Faster R-CNN's :math:`\lambda`.
+    R-CNN: classification, box regression, mask, RPN) into the one number
+    that is trained on and logged, with optional weights such as Faster
+    R-CNN's :math:`\lambda`.
 
     .. math::
 
-        \mathrm{average\_loss} = \frac{\sum_i \mathtt{weights}_i\,
-            \mathtt{components}_i}{\sum_i \mathtt{weights}_i}
+        \mathrm{average\_loss} = \sum_k w_k\, L_k,
+        \qquad L_k = \texttt{components}_k,\ w_k = \texttt{weights}_k
 
-    with every weight 1 when ``weights`` is None (the plain mean).
+    with every weight 1 when ``weights`` is None: then it is
+    ``sum(loss_dict.values())``, the total torchvision's detection
+    reference trains on. Each :math:`L_k` is itself already an average
+    (over anchors, boxes or pixels); the name refers to those.
 
     Parameters
     ----------
@@ -102,38 +107,39 @@ def average_loss(
         "loss_box_reg": 0.1}``; scalars may be floats, NumPy scalars or
         0-d arrays such as lossbook's own losses return.
     weights : mapping of str to float, or sequence of floats, default=None
-        Non-negative weights, not all zero: a mapping with exactly the keys
-        of ``components`` when that is a mapping, else a sequence of the
-        same length. None weights every component equally.
+        Non-negative weights: a mapping with exactly the keys of
+        ``components`` when that is a mapping, else a sequence of the same
+        length. A weight of 0 leaves its component out. None weighs every
+        component 1.
 
     Returns
     -------
     numpy.ndarray
         Shape (); float32 if every component and weight is float32, else
-        float64.
+        float64. The sum is scaled internally, so it is finite whenever
+        the exact total is representable (components near 1e308 included).
 
     Raises
     ------
     ValueError
         If ``components`` is empty, a component is not a scalar or not
-        finite (an infinite loss is a bug to surface, not to average), the
-        keys or lengths of ``weights`` do not match, a weight is negative,
-        or all weights are zero.
+        finite (an infinite loss is a bug to surface, not to add), the
+        keys or lengths of ``weights`` do not match, or a weight is
+        negative or not finite.
     TypeError
         If a value is not numeric, or ``weights`` is a mapping when
         ``components`` is a sequence (or the other way round).
 
     Notes
     -----
-    Detectors *sum* their components rather than average them:
-    torchvision's detection reference trains on
-    ``sum(loss_dict.values())``, the ``L = L_cls + L_box + L_mask`` of Mask
-    R-CNN. Without weights that total is
-    ``average_loss(components) * len(components)``, and with weights
-    :math:`\sum_i w_i l_i` is ``average_loss(components, weights) *
-    sum(weights)``. The mean is the same quantity on a scale that does not
-    grow with the number of components; gradients differ only by that
-    constant factor.
+    torchvision's detection reference (``references/detection/engine.py``)
+    computes ``losses = sum(loss for loss in loss_dict.values())``, the
+    :math:`L = L_{cls} + L_{box} + L_{mask}` of Mask R-CNN, and logs that
+    total as ``loss``; MMDetection sums its ``loss_*`` entries the same
+    way. A weighted total :math:`\sum_k w_k L_k` is Faster R-CNN's
+    :math:`L_{cls} + \lambda L_{reg}`. Divide by ``len(components)`` (or
+    by :math:`\sum_k w_k`) for a mean on a scale that does not grow with
+    the number of components; the gradient differs only by that constant.
 
     See Also
     --------
@@ -148,20 +154,26 @@ def average_loss(
 
     Examples
     --------
+    >>> from lossbook import average_loss
     >>> float(average_loss({"cls": 0.5, "box": 0.25, "mask": 0.75}))
-    0.5
+    1.5
     >>> float(average_loss({"cls": 0.5, "box": 0.25}, {"cls": 1, "box": 3}))
-    0.3125
-    >>> float(average_loss([1.0, 2.0]) * 2)  # torchvision's sum
-    3.0
+    1.25
+    >>> float(average_loss([1.0, 2.0]) / 2)  # the mean of the components
+    1.5
     """
     names, values = _component_values(components)
     if weights is None:
-        return values.mean(dtype=values.dtype)
+        return scaled_sum(values)
     w = _weight_values(weights, names, values.size)
     dtype = np.result_type(values.dtype, w.dtype)
     values, w = values.astype(dtype), w.astype(dtype)
-    return (w * values).sum(dtype=dtype) / w.sum(dtype=dtype)
+    # Sum w_k L_k in a frame where neither factor exceeds 1: powers of two
+    # rescale exactly, and ldexp scales back with a single rounding
+    ev, ew = pow2_scale(values), pow2_scale(w)
+    inner = scaled_sum(np.ldexp(values, -ev) * np.ldexp(w, -ew))
+    with np.errstate(over="ignore"):
+        return np.ldexp(inner, ev + ew).astype(dtype)
 
 
 class RunningMean:
@@ -184,8 +196,10 @@ class RunningMean:
 
     Notes
     -----
-    The sum :math:`\sum_b n_b \ell_b` is accumulated with Neumaier's
-    compensated summation, so thousands of small updates do not drift.
+    The sum :math:`\sum_b n_b \ell_b` is accumulated exactly (as a
+    rational number: every float is one), so thousands of small updates do
+    not drift, batch means near 1e308 do not overflow, and :attr:`value`
+    is the exact mean rounded once to float64.
     The same rule fixes the gradient-accumulation bug of
     huggingface/transformers PR #34191: average micro-batch losses by
     their token counts, not equally.
@@ -194,6 +208,7 @@ class RunningMean:
     --------
     A batch of 3 with mean loss 1.0 and a last batch of 1 with mean 3.0:
 
+    >>> from lossbook import RunningMean
     >>> meter = RunningMean()
     >>> meter.update(1.0, n=3)
     >>> meter.update(3.0, n=1)
@@ -208,8 +223,7 @@ class RunningMean:
 
     def reset(self) -> None:
         """Forget every update: back to ``count == 0``."""
-        self._total = 0.0
-        self._compensation = 0.0
+        self._total = Fraction(0)
         self._count = 0
 
     def update(self, value: object, n: int = 1) -> None:
@@ -234,14 +248,8 @@ class RunningMean:
             arr, "value", 0, expected="be a scalar (a batch's mean loss)"
         )
         n = check_integer(n, "n", min_val=1)
-        term = float(arr) * n
-        # Neumaier: keep the low-order bits that each addition loses
-        total = self._total + term
-        if abs(self._total) >= abs(term):
-            self._compensation += (self._total - total) + term
-        else:
-            self._compensation += (term - total) + self._total
-        self._total = total
+        # exact: a float is a fraction with a power-of-two denominator
+        self._total += Fraction(float(arr)) * n
         self._count += n
 
     @property
@@ -263,7 +271,7 @@ class RunningMean:
             self._count > 0,
             "RunningMean has no value before the first update(value, n)",
         )
-        return np.float64((self._total + self._compensation) / self._count)
+        return np.float64(float(self._total / self._count))
 
     def __repr__(self) -> str:
         if self._count == 0:

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from lossbook._numerics import (
     log_sigmoid,
     neg_log_softmax,
+    pow2_scale,
     sigmoid,
     softmax,
 )
@@ -30,6 +31,8 @@ from lossbook._validation import (
     as_labels,
     check_all_nonnegative,
     check_axis,
+    check_broadcastable,
+    check_class_axis,
     check_integer,
     check_none,
     check_positive_total,
@@ -82,7 +85,8 @@ def _weigh(values: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
     """
     if weight is None:
         return values
-    with np.errstate(invalid="ignore"):
+    # a weighted term beyond the float range is inf, as it should be
+    with np.errstate(invalid="ignore", over="ignore"):
         return np.where(weight > 0, weight * values, 0.0)
 
 
@@ -158,7 +162,7 @@ def binary_cross_entropy(
     .. math::
 
         \ell_i = -w_i\,\bigl[y_i \log p_i + (1 - y_i)\log(1 - p_i)\bigr],
-        \qquad y_i = \texttt{y\_true}_i,\ p_i = \texttt{y\_prob}_i,\
+        \qquad y_i = \mathtt{y\_true}_i,\ p_i = \mathtt{y\_prob}_i,\
         w_i = \texttt{weight}_i
 
     with :math:`0 \log 0 = 0`, so a term whose coefficient is zero
@@ -257,7 +261,7 @@ def _binary_cross_entropy_grad(
     """
     check_reduction(reduction)
     y, p, w = _bce_inputs(y_true, y_prob, weight)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         grad = np.where(y > 0, -y / p, 0.0) + np.where(
             y < 1, (1 - y) / (1 - p), 0.0
         )
@@ -276,14 +280,25 @@ def _bce_logits_inputs(y_true, logits, weight, pos_weight):
     check_probabilities(y, "y_true")
     dtype = common_dtype(y, z)
     y, z = y.astype(dtype, copy=False), z.astype(dtype, copy=False)
-    w = None if weight is None else _elementwise_weight(weight, z, "logits")
+    w = None if weight is None else _broadcast_weight(weight, "weight", z)
     pw = None
     if pos_weight is not None:
-        num_classes = z.shape[-1] if z.ndim else None
-        pw = _class_vector(
-            pos_weight, "pos_weight", num_classes, dtype, allow_scalar=True
-        )
+        pw = _broadcast_weight(pos_weight, "pos_weight", z)
     return y, z, w, pw
+
+
+def _broadcast_weight(
+    value: ArrayLike, name: str, like: np.ndarray
+) -> np.ndarray:
+    """A non-negative weight broadcast to the shape of ``like`` (logits).
+
+    PyTorch's rule for ``binary_cross_entropy_with_logits``: a scalar, a
+    ``(C,)`` vector along the last axis, the full shape, or any shape
+    that broadcasts to it; one that would enlarge the result is refused.
+    """
+    w = as_float_array(value, name, dtype=like.dtype)
+    check_all_nonnegative(w, name)
+    return check_broadcastable(w, name, like.shape, "logits")
 
 
 def binary_cross_entropy_with_logits(
@@ -308,8 +323,8 @@ def binary_cross_entropy_with_logits(
                = w_i\,\bigl[\pi_i\, y_i\,\operatorname{softplus}(-z_i)
                  + (1 - y_i)\operatorname{softplus}(z_i)\bigr]
 
-    with :math:`y = \texttt{y\_true}`, :math:`z = \texttt{logits}`,
-    :math:`w = \texttt{weight}`, :math:`\pi = \texttt{pos\_weight}` and
+    with :math:`y = \mathtt{y\_true}`, :math:`z = \texttt{logits}`,
+    :math:`w = \texttt{weight}`, :math:`\pi = \mathtt{pos\_weight}` and
     :math:`\operatorname{softplus}(x) = \log(1 + e^x)`, using
     :math:`1 - \sigma(z) = \sigma(-z)`.
 
@@ -320,15 +335,18 @@ def binary_cross_entropy_with_logits(
     logits : array-like of shape (...)
         Real scores, same shape as ``y_true``; :math:`\sigma(z)` is the
         predicted probability of the positive class.
-    weight : array-like of shape (...), default=None
-        Non-negative weight per element, exactly the shape of ``logits``
-        (no broadcasting). ``None`` weighs every element 1.
-    pos_weight : float or array-like of shape (C,), default=None
-        Non-negative weight :math:`\pi` of the positive term only: a
-        scalar, or one value per class where ``C = logits.shape[-1]``,
-        applied along the last axis (multi-label ``(..., C)`` layout, as
-        PyTorch). With 100 positives and 300 negatives of a class,
-        ``pos_weight = 3`` balances them. ``None`` means 1.
+    weight : array-like broadcastable to the shape of logits, default=None
+        Non-negative weight :math:`w` of each element's loss: a scalar,
+        a ``(C,)`` vector along the last axis, the full shape, or any
+        shape that broadcasts to it (PyTorch's rule). ``None`` weighs every
+        element 1.
+    pos_weight : array-like broadcastable to the shape of logits, default=None
+        Non-negative weight :math:`\pi` of the positive term only, broadcast
+        like ``weight``: usually a scalar or one value per class along the
+        last axis (multi-label ``(..., C)`` layout). For PyTorch's ``(N, C,
+        H, W)`` layout pass shape ``(C, 1, 1)``: a ``(C,)`` vector would
+        broadcast along ``W``. With 100 positives and 300 negatives of a
+        class, ``pos_weight = 3`` balances them. ``None`` means 1.
     reduction : {"mean", "sum", "none"}, default="mean"
         ``"mean"`` is the plain mean of the weighted terms.
 
@@ -342,17 +360,18 @@ def binary_cross_entropy_with_logits(
     ------
     ValueError
         If the shapes differ, an input is empty or not finite, ``y_true``
-        lies outside [0, 1], ``weight`` or ``pos_weight`` has a wrong shape
-        or a negative entry, or ``reduction`` is unknown.
+        lies outside [0, 1], ``weight`` or ``pos_weight`` does not
+        broadcast to the shape of ``logits`` or has a negative entry, or
+        ``reduction`` is unknown.
     TypeError
         If an input is not numeric.
 
     Notes
     -----
     Matches ``torch.nn.functional.binary_cross_entropy_with_logits``,
-    including ``weight`` and ``pos_weight``. PyTorch broadcasts both;
-    lossbook takes ``weight`` of the exact shape and ``pos_weight`` as a
-    scalar or a ``(C,)`` vector along the last axis only. PyTorch returns
+    including ``weight`` and ``pos_weight`` and their broadcasting against
+    ``logits``; a weight whose shape would enlarge the result (which
+    PyTorch allows, returning a larger loss) is refused. PyTorch returns
     NaN for a logit of ``+inf`` (pytorch/pytorch#102894); lossbook rejects
     infinite input.
 
@@ -397,10 +416,13 @@ def binary_cross_entropy_with_logits(
     y, z, w, pw = _bce_logits_inputs(y_true, logits, weight, pos_weight)
     # softplus(-z) = -log sigma(z), softplus(z) = -log sigma(-z)
     pos = y * (0.0 - log_sigmoid(z))
-    if pw is not None:
-        pos = _weigh(pos, pw)
-    neg = (1 - y) * (0.0 - log_sigmoid(-z))
-    return reduce(_weigh(pos + neg, w), reduction)
+    # a weighted term beyond the float range is inf, as it should be
+    with np.errstate(over="ignore"):
+        if pw is not None:
+            pos = _weigh(pos, pw)
+        neg = (1 - y) * (0.0 - log_sigmoid(-z))
+        values = _weigh(pos + neg, w)
+    return reduce(values, reduction)
 
 
 def _binary_cross_entropy_with_logits_grad(
@@ -446,7 +468,7 @@ def _cross_entropy_inputs(
     y_true, logits, axis, weight, ignore_index, label_smoothing
 ) -> _CrossEntropyInputs:
     z = as_float_array(logits, "logits")
-    axis = check_axis(axis, z.ndim)
+    axis = check_class_axis(z, "logits", axis)
     num_classes = z.shape[axis]
     label_shape = _drop_axis(z.shape, axis)
     if ignore_index is not None:
@@ -484,6 +506,19 @@ def _cross_entropy_inputs(
     return _CrossEntropyInputs(
         z, axis, labels, valid, target, weight, smoothing
     )
+
+
+def _scale_free_weight(
+    inp: _CrossEntropyInputs, reduction: str
+) -> _CrossEntropyInputs:
+    """The weighted mean of index targets divides by ``sum w[y]``, so it
+    does not change when every weight is divided by one power of two
+    (exactly): with the largest weight below 1, ``w * loss`` cannot
+    overflow for weights near 1e308."""
+    if reduction != "mean" or inp.labels is None or inp.weight is None:
+        return inp
+    w = np.ldexp(inp.weight, -pow2_scale(inp.weight)).astype(inp.z.dtype)
+    return inp._replace(weight=w)
 
 
 def _label_weights(inp: _CrossEntropyInputs) -> np.ndarray:
@@ -549,7 +584,7 @@ def cross_entropy(
                  + \frac{\varepsilon}{C}
 
     with :math:`z = \texttt{logits}`, :math:`w = \texttt{weight}`,
-    :math:`\varepsilon = \texttt{label\_smoothing}`, and :math:`y_{n,c}`
+    :math:`\varepsilon = \mathtt{label\_smoothing}`, and :math:`y_{n,c}`
     the one-hot vector of label :math:`y_n` for index targets. For those,
     the loss is equivalently
     :math:`(1-\varepsilon)\, w_{y_n}(-\log p_{n,y_n}) +
@@ -661,28 +696,38 @@ def cross_entropy(
     0.693147
     """
     check_reduction(reduction)
-    inp = _cross_entropy_inputs(
+    inp = _scale_free_weight(_cross_entropy_inputs(
         y_true, logits, axis, weight, ignore_index, label_smoothing
-    )
+    ), reduction)
+    # logits beyond half the float range: compute the losses halved and
+    # let reduce double the result, so a representable mean stays finite
+    k = int(pow2_scale(inp.z) >= np.finfo(inp.z.dtype).maxexp)
+    nlp = neg_log_softmax(inp.z, halve=bool(k))
     if inp.target is not None:
         target = _smoothed_target(inp)
         coef = target if inp.weight is None else target * inp.weight
-        values = _weigh(neg_log_softmax(inp.z), coef).sum(axis=-1)
-        return reduce(values, reduction)
+        values = _weigh(nlp, coef).sum(axis=-1)
+        return reduce(values, reduction, scale=k)
     divisor = _label_weights(inp)
     if reduction == "mean":
         _check_mean_divisor(inp, divisor)
     eps = inp.smoothing
     dtype = inp.z.dtype.type
-    nlp = neg_log_softmax(inp.z)
     nll = np.take_along_axis(nlp, inp.labels[..., np.newaxis], axis=-1)
     values = _weigh(nll[..., 0], divisor * dtype(1 - eps))
     if eps > 0:
         # torch's smoothing term: (eps / C) sum_c w_c (-log p_c)
-        uniform = _weigh(nlp, inp.weight).sum(axis=-1)
+        weighted = _weigh(nlp, inp.weight)
         scale = np.where(inp.valid, dtype(eps / nlp.shape[-1]), 0)
-        values = values + _weigh(uniform, scale)
-    return reduce(values, reduction, weights=divisor)
+        with np.errstate(over="ignore"):
+            smoothing = _weigh(weighted.sum(axis=-1), scale)
+            if not np.isfinite(smoothing).all():
+                # the class sum overflowed: scale each term before adding
+                smoothing = np.where(
+                    np.isfinite(smoothing), smoothing,
+                    _weigh(weighted, scale[..., None]).sum(axis=-1))
+            values = values + smoothing
+    return reduce(values, reduction, weights=divisor, scale=k)
 
 
 def _cross_entropy_grad(
@@ -702,9 +747,9 @@ def _cross_entropy_grad(
     ignored samples and divided by the same divisor as the loss.
     """
     check_reduction(reduction)
-    inp = _cross_entropy_inputs(
+    inp = _scale_free_weight(_cross_entropy_inputs(
         y_true, logits, axis, weight, ignore_index, label_smoothing
-    )
+    ), reduction)
     target = _smoothed_target(inp)
     if inp.weight is not None:
         target = target * inp.weight
@@ -755,7 +800,7 @@ def categorical_cross_entropy(
     .. math::
 
         \ell_n = -\sum_{c} y_{n,c} \log p_{n,c},
-        \qquad y = \texttt{y\_true},\ p = \texttt{y\_prob},
+        \qquad y = \mathtt{y\_true},\ p = \mathtt{y\_prob},
 
     with :math:`0 \log 0 = 0`.
 
@@ -844,7 +889,7 @@ def _categorical_cross_entropy_grad(
     """
     check_reduction(reduction)
     y, p, axis = _categorical_inputs(y_true, y_prob, axis)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         grad = np.where(y > 0, -y / p, 0.0)
     rows = grad.size // grad.shape[axis]
     return reduce_gradient(grad, reduction, count=rows)
@@ -880,7 +925,7 @@ def sparse_categorical_cross_entropy(
     .. math::
 
         \ell_n = -\log p_{n, y_n},
-        \qquad y = \texttt{y\_true},\ p = \texttt{y\_prob}
+        \qquad y = \mathtt{y\_true},\ p = \mathtt{y\_prob}
 
     Parameters
     ----------
@@ -969,7 +1014,7 @@ def _sparse_categorical_cross_entropy_grad(
     index = np.expand_dims(labels, axis)
     picked = np.take_along_axis(p, index, axis=axis)
     grad = np.zeros_like(p)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # -1 / subnormal
         np.put_along_axis(grad, index, -1 / picked, axis=axis)
     return reduce_gradient(grad, reduction, count=labels.size)
 

@@ -219,6 +219,10 @@ class _Lattice:
         return np.where(self.in_len == 0, empty, log_p)
 
 
+#: |log p| below which alpha + beta - log p keeps its occupancy to 1e-3
+_LOG_P_EXACT = 2.0**42
+
+
 def _sample_scale(
     tg_len: np.ndarray, reduction: str, n: int
 ) -> np.ndarray:
@@ -263,12 +267,22 @@ def ctc_loss(
 
     .. math::
 
-        \alpha_t(s) = y_t(l'_s) + \operatorname{logsumexp}\bigl(
-            \alpha_{t-1}(s), \alpha_{t-1}(s-1),
-            [\,l'_s \ne b,\ l'_s \ne l'_{s-2}\,]\,\alpha_{t-1}(s-2)\bigr)
+        \alpha_t(s) = y_t(l'_s) + \operatorname{logsumexp}_{r \in R(s)}
+            \alpha_{t-1}(r),
+        \qquad R(s) = \begin{cases}
+            \{s, s-1, s-2\} & l'_s \ne b \text{ and } l'_s \ne l'_{s-2} \\
+            \{s, s-1\} & \text{otherwise}
+        \end{cases}
 
     over the extended label :math:`l' = (b, l_1, b, l_2, \dots, b)`, with
-    :math:`y = \mathtt{log\_probs}` and :math:`b` the blank.
+    :math:`y = \mathtt{log\_probs}` and :math:`b` the blank. A forbidden
+    skip contributes no term to the log-sum-exp (a log-probability of
+    :math:`-\infty`, i.e. probability 0), and so does any
+    :math:`\alpha_{t-1}(r)` with :math:`r < 0`; the recursion starts from
+    :math:`\alpha_0(0) = y_0(b)`, :math:`\alpha_0(1) = y_0(l_1)` and
+    :math:`\alpha_0(s) = -\infty` otherwise, and the loss is
+    :math:`-\operatorname{logsumexp}(\alpha_{T_n-1}(S'-1),
+    \alpha_{T_n-1}(S'-2))` for the :math:`S'` extended labels.
 
     Parameters
     ----------
@@ -352,6 +366,7 @@ def ctc_loss(
     ``-log(3/4)``.
 
     >>> import numpy as np
+    >>> from lossbook import ctc_loss
     >>> log_probs = np.log(np.full((2, 1, 2), 0.5))
     >>> round(float(ctc_loss(log_probs, [[1]], [2], [1])), 12)
     0.287682072452
@@ -411,13 +426,13 @@ def ctc_gradient(
 
         \frac{\partial\,\mathrm{ctc}}{\partial\,\mathtt{log\_probs}[t, k]}
             = -\gamma_t(k)
-        \qquad\text{(wrt="log\_probs")}
+        \qquad(\mathtt{wrt="log\_probs"})
 
     .. math::
 
         \frac{\partial\,\mathrm{ctc}}{\partial z_t(k)}
             = y_t(k) \sum_j \gamma_t(j) - \gamma_t(k) = y_t(k) - \gamma_t(k)
-        \qquad\text{(wrt="logits")}
+        \qquad(\mathtt{wrt="logits"})
 
     where ``log_probs = log_softmax(z)``; the second is Graves et al.'s
     eq. 16, the first chained through ``log_softmax``.
@@ -483,6 +498,7 @@ def ctc_gradient(
     2/3 and blank 1/3.
 
     >>> import numpy as np
+    >>> from lossbook import ctc_gradient
     >>> log_probs = np.log(np.full((2, 1, 2), 0.5))
     >>> np.round(ctc_gradient(log_probs, [[1]], [2], [1])[:, 0], 4)
     array([[-0.3333, -0.6667],
@@ -495,7 +511,15 @@ def ctc_gradient(
         zero_infinity, reduction,
     )
     check_choice(wrt, "wrt", _WRT)
-    lattice = _Lattice(lp, padded, in_len, tg_len, blank)
+    # The occupancies do not change when a constant is added to every
+    # score of one frame (it multiplies alpha beta and p alike), so shift
+    # each frame to a maximum of 0: with scores near -1e300, alpha + beta
+    # - log p would otherwise cancel terms of size 1e300 to nothing
+    # (done only for such scores, so ordinary results keep every bit)
+    shifted = lp.astype(np.float64)
+    if lp.size and np.abs(shifted).max() > _LOG_P_EXACT:
+        shifted = shifted - shifted.max(axis=2, keepdims=True)
+    lattice = _Lattice(shifted, padded, in_len, tg_len, blank)
     _, n, num_classes = lp.shape
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         alpha = lattice.forward()
@@ -506,6 +530,18 @@ def ctc_gradient(
         possible = np.isfinite(log_p)
         log_occ = np.where(lattice.valid & possible[:, None], log_occ,
                            -np.inf)
+        # sum_s alpha_t(s) beta_t(s) / y_t(s) = p at every frame, so the
+        # occupancies of a frame sum to 1; where the scores are so large
+        # (|log p| beyond ~1e15) that the subtraction above cancels to
+        # nothing, renormalise each frame to restore that identity
+        shaky = np.abs(log_p) > _LOG_P_EXACT
+        if shaky.any():
+            top = log_occ.max(axis=2, keepdims=True)
+            top = np.where(np.isfinite(top), top, 0.0)
+            total = np.log(np.exp(log_occ - top).sum(axis=2, keepdims=True))
+            normal = np.where(np.isfinite(total), log_occ - top - total,
+                              -np.inf)
+            log_occ = np.where(shaky[None, :, None], normal, log_occ)
         occ = np.exp(log_occ)
     onehot = lattice.ext[:, :, None] == np.arange(num_classes)
     gamma = np.einsum("tns,nsc->tnc", occ, onehot.astype(np.float64))

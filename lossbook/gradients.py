@@ -30,7 +30,7 @@ from lossbook import (
     segmentation,
     sequence,
 )
-from lossbook._validation import check_in
+from lossbook._validation import check_arguments, check_in
 
 __all__ = ["central_difference", "gradient"]
 
@@ -118,6 +118,7 @@ def gradient(
         expected="a lossbook loss with a closed-form gradient",
         got=f"{name}{hint}",
     )
+    check_arguments(loss, name, args, kwargs)
     if wrt is None:
         return table[loss](*args, **kwargs)
     names = (wrt,) if isinstance(wrt, str) else tuple(wrt)

@@ -33,8 +33,10 @@ from lossbook._validation import (
     as_float_array,
     as_labels,
     check_choice,
+    check_integer,
     check_same_shape,
     check_scalar,
+    check_sequence,
 )
 
 __all__ = [
@@ -252,12 +254,12 @@ def standardize(
 
 
 def _output_shape(shape: object, rows: int) -> tuple[int, ...]:
-    try:
-        dims = tuple(int(d) for d in shape)  # type: ignore[union-attr]
-    except TypeError:
-        raise TypeError(
-            f"shape must be a tuple of ints (N, H, W), got {shape!r}"
-        ) from None
+    dims = tuple(
+        check_integer(d, "shape", min_val=0)
+        for d in check_sequence(
+            shape, "shape", length=3, expected="a tuple of ints (N, H, W)"
+        )
+    )
     if len(dims) != 3 or int(np.prod(dims)) != rows:
         raise ValueError(
             f"shape must be (N, H, W) with N * H * W = {rows} (the rows of "

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lossbook._numerics import pow2_scale
 from lossbook._validation import (
     as_float_array,
     check_nonnegative,
@@ -53,9 +54,40 @@ def _residual(
     return np.asarray(d), p.dtype
 
 
-def _finish(values: np.ndarray, reduction: str) -> np.ndarray:
+def _scaled_residual(
+    y_true: ArrayLike, y_pred: ArrayLike, reduction: str
+) -> tuple[np.ndarray, int]:
+    """``d / 2**k`` and ``k``: the residual in a frame where the reduced
+    loss cannot overflow on its way to a representable result.
+
+    ``k = 0`` (the plain residual) unless a reduction is asked for and an
+    input exceeds about 2**500 (2**52 in float32). Then both inputs are
+    divided by ``2**k`` (exactly) before they are subtracted, the loss,
+    homogeneous in ``(d, delta)`` or ``(d, beta)``, is computed there, and
+    :func:`reduce` scales the mean or sum back once: a mean that is
+    representable comes out finite although ``d`` or ``d**2`` is not.
+    Terms far below the largest lose bits in that frame, but they lie far
+    below the rounding of the result.
+    """
+    d, _ = _residual(y_true, y_pred, reduction)
+    if reduction == "none":
+        return d, 0
+    y = as_float_array(y_true, "y_true")
+    p = as_float_array(y_pred, "y_pred")
+    limit = (np.finfo(d.dtype).maxexp - 24) // 2
+    k = max(pow2_scale(y), pow2_scale(p)) - limit
+    if k <= 0:
+        return d, 0
+    y = np.ldexp(y.astype(d.dtype, copy=False), -k).astype(d.dtype)
+    p = np.ldexp(p.astype(d.dtype, copy=False), -k).astype(d.dtype)
+    return p - y, k
+
+
+def _finish(
+    values: np.ndarray, reduction: str, scale: int = 0
+) -> np.ndarray:
     with np.errstate(over="ignore"):
-        return reduce(values, reduction)
+        return reduce(values, reduction, scale=scale)
 
 
 def _finish_gradient(
@@ -142,10 +174,10 @@ def mse(
     >>> mse([0.0, 0.0], [1.0, 3.0], reduction="none")
     array([1., 9.])
     """
-    d, _ = _residual(y_true, y_pred, reduction)
+    d, k = _scaled_residual(y_true, y_pred, reduction)
     with np.errstate(over="ignore"):
         values = np.square(d, out=d)
-    return _finish(values, reduction)
+    return _finish(values, reduction, 2 * k)
 
 
 def mae(
@@ -212,8 +244,8 @@ def mae(
     >>> float(mae([0.0, 0.0], [1.0, -3.0], reduction="sum"))
     4.0
     """
-    d, _ = _residual(y_true, y_pred, reduction)
-    return _finish(np.abs(d, out=d), reduction)
+    d, k = _scaled_residual(y_true, y_pred, reduction)
+    return _finish(np.abs(d, out=d), reduction, k)
 
 
 def huber(
@@ -297,7 +329,9 @@ def huber(
     4.0
     """
     delta = _check_delta(delta)
-    d, _ = _residual(y_true, y_pred, reduction)
+    d, k = _scaled_residual(y_true, y_pred, reduction)
+    # huber_{delta}(d) = 4**k huber_{delta / 2**k}(d / 2**k)
+    delta = float(np.ldexp(delta, -k))
     ad = np.abs(d, out=d)
     # with q = min(|d|, delta), q (|d| - q/2) is d**2/2 inside the band and
     # delta (|d| - delta/2) outside: both pieces at once, in place, no where
@@ -305,7 +339,7 @@ def huber(
     ad -= 0.5 * q
     with np.errstate(over="ignore"):
         ad *= q
-    return _finish(ad, reduction)
+    return _finish(ad, reduction, 2 * k)
 
 
 def smooth_l1(
@@ -387,10 +421,12 @@ def smooth_l1(
     0.5
     """
     beta = check_nonnegative(beta, "beta")
-    d, _ = _residual(y_true, y_pred, reduction)
+    d, k = _scaled_residual(y_true, y_pred, reduction)
+    # smooth_l1_{beta}(d) = 2**k smooth_l1_{beta / 2**k}(d / 2**k)
+    beta = float(np.ldexp(beta, -k))
     ad = np.abs(d, out=d)
     if beta == 0.0:
-        return _finish(ad, reduction)
+        return _finish(ad, reduction, k)
     # with q = min(|d|, beta), (q / beta) (|d| - q/2) is d**2 / (2 beta)
     # inside the band and exactly |d| - beta/2 outside (beta / beta == 1);
     # dividing q first keeps the product from underflowing
@@ -399,7 +435,7 @@ def smooth_l1(
     q /= beta
     with np.errstate(over="ignore"):
         ad *= q
-    return _finish(ad, reduction)
+    return _finish(ad, reduction, k)
 
 
 def log_cosh(

@@ -32,6 +32,7 @@ from lossbook._validation import (
     as_float_array,
     as_labels,
     check_axis,
+    check_class_axis,
     check_ndim,
     check_nonnegative,
     check_not_equal,
@@ -64,8 +65,12 @@ def _class_axis(axis: object, arr: np.ndarray, name: str) -> int | None:
     if axis is None:
         return None
     ax = check_axis(axis, arr.ndim)
-    check_not_equal(axis, "axis", (0, -arr.ndim),
-                    "0: axis 0 is the batch axis, not a class axis")
+    check_not_equal(
+        axis, "axis", (0, -arr.ndim),
+        f"the batch axis 0 of {name} (axis={axis!r} is axis 0 of its "
+        f"{arr.ndim} dimension{'s' if arr.ndim > 1 else ''}; masks with "
+        "no class axis take axis=None)",
+    )
     return ax
 
 
@@ -129,14 +134,16 @@ def _dice_nck_grad(y: np.ndarray, p: np.ndarray, smooth: float):
     """d/dp_k of the per-class loss N/D: ((1 - 2 y_k) D - N) / D^2."""
     s = _sums(y, p)
     num, den = s.mismatch[..., None], (s.total + smooth)[..., None]
-    return _ratio((1 - 2 * y) * den - num, den * den)
+    # ((1 - 2 y) - N/D) / D: D**2 would overflow for a large smooth
+    return _ratio((1 - 2 * y) - _ratio(num, den), den)
 
 
 def _iou_nck_grad(y: np.ndarray, p: np.ndarray, smooth: float):
     """d/dp_k of N/E: ((1 - 2 y_k) E - N (1 - y_k)) / E^2."""
     s = _sums(y, p)
     num, den = s.mismatch[..., None], (s.union + smooth)[..., None]
-    return _ratio((1 - 2 * y) * den - num * (1 - y), den * den)
+    # ((1 - 2 y) - (N/E)(1 - y)) / E: E**2 would overflow for a large smooth
+    return _ratio((1 - 2 * y) - _ratio(num, den) * (1 - y), den)
 
 
 class _Masks(NamedTuple):
@@ -381,7 +388,7 @@ def _label_maps(y_true, logits, axis, smooth, reduction) -> _LabelMaps:
     check_reduction(reduction)
     smooth = check_nonnegative(smooth, "smooth")
     z = as_float_array(logits, "logits")
-    check_axis(axis, z.ndim)  # an integer: logits always have a class axis
+    check_class_axis(z, "logits", axis)  # logits always have a class axis
     ax = _class_axis(axis, z, "logits")
     label_shape = z.shape[:ax] + z.shape[ax + 1:]
     y = as_float_array(y_true, "y_true")
@@ -517,8 +524,14 @@ def cross_entropy_iou_loss_2d(
     """
     inp = _label_maps(y_true, logits, axis, smooth, reduction)
     n = inp.labels.shape[0]
-    ce = cross_entropy(inp.labels, inp.logits, axis=inp.axis,
-                       reduction="none").reshape(n, -1).mean(axis=1)
+    pixels = cross_entropy(inp.labels, inp.logits, axis=inp.axis,
+                           reduction="none").reshape(n, -1)
+    with np.errstate(over="ignore"):
+        ce = pixels.mean(axis=1)
+        if not np.isfinite(ce).all():
+            # the pixel sum overflowed: divide before adding
+            ce = np.where(np.isfinite(ce), ce,
+                          (pixels / pixels.shape[1]).sum(axis=1))
     p, q = (_to_nck(a, inp.axis) for a in _softmax_parts(inp.logits,
                                                          inp.axis))
     # softmax is never exactly 0: a zero denominator means an absent class

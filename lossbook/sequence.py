@@ -9,10 +9,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lossbook._numerics import pow2_scale
 from lossbook._validation import (
     as_float_array,
     check_all_nonnegative,
     check_axis,
+    check_class_axis,
     check_positive_total,
     check_reduction,
     check_same_shape,
@@ -30,13 +32,16 @@ def _token_mask(mask, logits, axis, reduction):
     if mask is None:
         return None
     z = as_float_array(logits, "logits")
-    axis = check_axis(axis, z.ndim)
+    axis = check_class_axis(z, "logits", axis)
     token_shape = z.shape[:axis] + z.shape[axis + 1:]
     m = as_float_array(mask, "mask", dtype=z.dtype)
     check_same_shape(m, "mask", np.empty(token_shape), "logits without axis")
     check_all_nonnegative(m, "mask")
     if reduction == "mean":
         check_positive_total(m, "mask")
+        # the token mean is scale-free in the mask: dividing it by a power
+        # of two (exactly) keeps mask * loss finite for masks near 1e308
+        m = np.ldexp(m, -pow2_scale(m)).astype(m.dtype)
     return m
 
 
@@ -61,7 +66,7 @@ def sequence_cross_entropy(
         \text{mean} = \frac{\sum_{n,t} m_{n,t}\,\mathrm{CE}(y_{n,t},
         z_{n,t})}{\sum_{n,t} m_{n,t}}
 
-    with :math:`y = \texttt{y\_true}`, :math:`z = \texttt{logits}`,
+    with :math:`y = \mathtt{y\_true}`, :math:`z = \texttt{logits}`,
     :math:`m = \texttt{mask}` and CE the per-token value of
     :func:`lossbook.cross_entropy`.
 

@@ -151,6 +151,7 @@ def fit_linear(
     v.check_ndim(X, "X", 2, expected="have shape (N, F)")
     v.check_choice(link, "link", LINKS)
     lr = v.check_scalar(lr, "lr", min_val=0.0, include_min=False)
+    steps = v.check_integer(steps, "steps", min_val=0)
     shape = (X.shape[1],) if num_outputs is None else (X.shape[1],
                                                        num_outputs)
     weights = np.zeros(shape)
@@ -166,7 +167,7 @@ def fit_linear(
             curve.append(float(loss(data_y, out, **loss_kwargs)))
 
     val_shape = None if output_shape is None else (-1, *output_shape[1:])
-    for step in range(int(steps)):
+    for step in range(steps):
         record(X, y, model.train_loss, output_shape)
         record(X_val, y_val, model.val_loss, val_shape)
         out = _apply_link(X @ model.weights + model.bias, link)

@@ -782,11 +782,13 @@ BAD_INPUT = [
     (binary_cross_entropy_with_logits, Y2, Z2, {"pos_weight": -1.0},
      ValueError, "pos_weight must be >= 0"),
     (binary_cross_entropy_with_logits, Y2, Z2, {"pos_weight": [1, 2, 3]},
-     ValueError, "pos_weight must have shape"),
-    (binary_cross_entropy_with_logits, Y2, Z2, {"pos_weight": Z2},
-     ValueError, "pos_weight must have shape"),
-    (binary_cross_entropy_with_logits, Y2, Z2, {"weight": [[1.0]]},
-     ValueError, "weight and logits"),
+     ValueError, r"pos_weight must broadcast to the shape of logits \(2, 2\)"),
+    # a weight that would enlarge the result is refused (PyTorch allows it)
+    (binary_cross_entropy_with_logits, Y2, Z2,
+     {"pos_weight": np.ones((3, 2, 2))}, ValueError,
+     "pos_weight must broadcast"),
+    (binary_cross_entropy_with_logits, Y2, Z2, {"weight": np.ones((2, 3))},
+     ValueError, "weight must broadcast to the shape of logits"),
     (binary_cross_entropy_with_logits, Y2, Z2, {"reduction": None},
      ValueError, "reduction"),
     (binary_cross_entropy_with_logits, EMPTY, EMPTY, {}, ValueError,
@@ -893,3 +895,42 @@ def test_inputs_not_modified():
     for a, b in zip(before, (z, y, labels, w), strict=True):
         np.testing.assert_array_equal(a, b)
 
+
+
+class TestBceWithLogitsBroadcasting:
+    """``weight`` and ``pos_weight`` broadcast against ``logits`` as PyTorch's
+    do (recorded values in reference_values_robust.json); here the rule
+    itself, against the explicitly broadcast arrays."""
+
+    @pytest.mark.parametrize(
+        "shape", [(), (5,), (3, 1, 1), (2, 1, 1, 1), (4, 1), (2, 3, 4, 5)])
+    @pytest.mark.parametrize("name", ["weight", "pos_weight"])
+    def test_same_as_the_broadcast_array(self, shape, name):
+        rng = np.random.default_rng(11)
+        y = rng.integers(0, 2, size=(2, 3, 4, 5)).astype(float)
+        z = rng.normal(0, 3, size=y.shape)
+        w = rng.uniform(0.5, 2.0, size=shape)
+        full = np.broadcast_to(w, y.shape).copy()
+        fn = binary_cross_entropy_with_logits
+        for reduction in REDUCTIONS:
+            np.testing.assert_array_equal(
+                fn(y, z, reduction=reduction, **{name: w}),
+                fn(y, z, reduction=reduction, **{name: full}))
+            np.testing.assert_array_equal(
+                GRADIENTS[fn](y, z, reduction=reduction, **{name: w}),
+                GRADIENTS[fn](y, z, reduction=reduction, **{name: full}))
+
+    def test_the_nchw_trap(self):
+        # a (C,) pos_weight on (N, C, H, W) with W == C broadcasts along W,
+        # as in PyTorch; (C, 1, 1) is the per-channel weight
+        y = np.ones((1, 2, 1, 2))
+        z = np.zeros_like(y)
+        along_w = binary_cross_entropy_with_logits(
+            y, z, pos_weight=[1.0, 3.0], reduction="none")
+        per_channel = binary_cross_entropy_with_logits(
+            y, z, pos_weight=np.array([1.0, 3.0])[:, None, None],
+            reduction="none")
+        ln2 = np.log(2)
+        np.testing.assert_allclose(along_w[0, :, 0], [[ln2, 3 * ln2]] * 2)
+        np.testing.assert_allclose(per_channel[0, :, 0],
+                                   [[ln2, ln2], [3 * ln2, 3 * ln2]])
