@@ -74,25 +74,51 @@ def _checked_boxes(boxes: ArrayLike, fmt: str, name: str) -> np.ndarray:
     return arr
 
 
-def _to_xyxy(b: np.ndarray, fmt: str) -> np.ndarray:
-    a, c, w, h = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
-    if fmt == "xyxy":
+def _half_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(a + b) / 2`` with one rounding, also where ``a + b`` overflows."""
+    with np.errstate(over="ignore"):
+        mid = (a + b) / 2  # halving is exact: one rounding in a + b
+    big = np.isinf(mid)
+    if big.any():
+        # |a + b| > max: both are large, so halving each first is exact
+        mid[big] = a[big] / 2 + b[big] / 2
+    return mid
+
+
+def _convert(b: np.ndarray, in_fmt: str, out_fmt: str) -> np.ndarray:
+    """Each output coordinate from the input in one rounded operation.
+
+    A size is copied or formed by one subtraction, a corner by one
+    addition or subtraction of a (halved) size, a centre by one halved
+    sum; halving is exact, so every coordinate is the correctly rounded
+    value of the exact conversion (an overflow gives +-inf only when the
+    exact coordinate is beyond the float range).
+    """
+    if in_fmt == out_fmt:
         return b.copy()
-    if fmt == "xywh":
-        return np.stack([a, c, a + w, c + h], axis=-1)
-    return np.stack([a - w / 2, c - h / 2, a + w / 2, c + h / 2], axis=-1)
-
-
-def _from_xyxy(b: np.ndarray, fmt: str) -> np.ndarray:
-    x1, y1, x2, y2 = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
-    if fmt == "xyxy":
-        return b
-    if fmt == "xywh":
-        return np.stack([x1, y1, x2 - x1, y2 - y1], axis=-1)
-    # (x1 + x2) / 2 is the correctly rounded centre (halving is exact)
-    return np.stack(
-        [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], axis=-1
-    )
+    a, c, s, t = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    out = np.empty_like(b)
+    with np.errstate(over="ignore"):
+        if in_fmt == "xyxy":
+            out[..., 2], out[..., 3] = s - a, t - c  # the sizes
+            if out_fmt == "xywh":
+                out[..., 0], out[..., 1] = a, c
+            else:
+                out[..., 0], out[..., 1] = _half_sum(a, s), _half_sum(c, t)
+            return out
+        out[..., 2], out[..., 3] = s, t  # sizes stay, or give corners
+        if in_fmt == "xywh":
+            if out_fmt == "xyxy":
+                out[..., 2], out[..., 3] = a + s, c + t
+                out[..., 0], out[..., 1] = a, c
+            else:
+                out[..., 0], out[..., 1] = a + s / 2, c + t / 2
+            return out
+        # cxcywh
+        out[..., 0], out[..., 1] = a - s / 2, c - t / 2
+        if out_fmt == "xyxy":
+            out[..., 2], out[..., 3] = a + s / 2, c + t / 2
+        return out
 
 
 def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
@@ -138,9 +164,13 @@ def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
     -----
     Matches ``torchvision.ops.box_convert`` for these three formats, except
     that integer boxes are returned as float64 and that the input is
-    validated. Conversions go through ``xyxy``; each step rounds at most
-    once per coordinate, so a round trip returns the input to within an
-    ulp of the largest coordinate involved.
+    validated. Every conversion is direct (``cxcywh`` to ``xywh`` does not
+    pass through ``xyxy``) and each output coordinate is one rounded
+    operation on the input (halving is exact), so it is the correctly
+    rounded value of the exact conversion: within half an ulp (one ulp
+    if a size is subnormal, where halving rounds too). A
+    coordinate whose exact value lies beyond the float range is
+    returned as ``inf`` (without a warning).
 
     See Also
     --------
@@ -157,7 +187,7 @@ def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
     check_box_format(in_fmt, "in_fmt")
     check_box_format(out_fmt, "out_fmt")
     arr = _checked_boxes(boxes, in_fmt, "boxes")
-    return _from_xyxy(_to_xyxy(arr, in_fmt), out_fmt)
+    return _convert(arr, in_fmt, out_fmt)
 
 
 # ---------------------------------------------------------------------------
