@@ -204,7 +204,7 @@ def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 #: Pairs per block: a block's temporaries stay in the L2 cache.
-_BLOCK = 4096
+_BLOCK = 8192
 
 
 class _Limits(NamedTuple):
@@ -312,28 +312,37 @@ def _geometry(
 ) -> _Geometry:
     """Areas and distances of the box pairs ``bt``, ``bp`` (broadcast).
 
-    ``U - I = (A_true - I) + (A_pred - I)``, each a sum of products of
-    non-negative lengths (:func:`_only`), so ``1 - IoU`` keeps its
-    relative accuracy for well-fitting boxes. The empty part of the
-    enclosing box is likewise a sum of non-negative products: the gap
-    between the boxes on each axis times the enclosing length across it,
-    plus the prediction's part outside the true box in x times what the
-    enclosing box adds to the prediction in y, plus the true box's part
-    outside the prediction in x times what the enclosing box adds to the
-    true box in y.
+    ``U - I``, the area covered by exactly one box, is four products of
+    non-negative lengths: the piece of the x-axis left of the overlap (one
+    box's, so its two candidate pieces add exactly) times that box's
+    height, the same on the right, and the overlap's width times the
+    pieces of the y-axis below and above the overlap. So ``1 - IoU`` keeps
+    its relative accuracy for well-fitting boxes. The union is the larger
+    area plus the other box's part outside the intersection. The empty
+    part of the enclosing box is likewise a sum of non-negative products:
+    the gap between the boxes on each axis times the enclosing length
+    across it, plus each box's part outside the other in x times what the
+    enclosing box adds to that box in y.
     """
     x = _axis(bt[..., 0], bt[..., 2], bp[..., 0], bp[..., 2])
     y = _axis(bt[..., 1], bt[..., 3], bp[..., 1], bp[..., 3])
     inter = x.overlap * y.overlap
-    true_only = _only(x, y, "true_parts", "size_true")
-    pred_only = _only(x, y, "pred_parts", "size_pred")
-    only_one = true_only + pred_only
+    # left of the overlap in x lies one box's piece only (the other's is
+    # 0), so the two pieces add exactly; it spans that box's height
+    (tl, tr), (pl, pr) = x.true_parts, x.pred_parts
+    only_one = (tl + pl) * np.where(tl > 0, y.size_true, y.size_pred)
+    only_one += (tr + pr) * np.where(tr > 0, y.size_true, y.size_pred)
+    (tl, tr), (pl, pr) = y.true_parts, y.pred_parts
+    only_one += x.overlap * (tl + pl)
+    only_one += x.overlap * (tr + pr)
     # U as the larger area plus the other box's part outside it: the
-    # large term is one product, the small one carries the sums
+    # large term is one product; the small one may carry an error of
+    # ulp(U - I) from the subtraction, below ulp(U)
+    pred_only = _only(x, y, "pred_parts", "size_pred")
     area_t, area_p = x.size_true * y.size_true, x.size_pred * y.size_pred
     larger_t = area_t >= area_p
     area_t += pred_only
-    area_p += true_only
+    area_p += only_one - pred_only
     union = np.where(larger_t, area_t, area_p)
     area = uncovered = diagonal2 = centre2 = None
     if enclosing or distance:
@@ -510,9 +519,11 @@ def _elementwise(
         low = _LIMITS[dtype].low
         e = _eps_direct(eps, dtype)
         redo = []
+        # one transposed copy makes every coordinate column contiguous
+        tc, pc = np.ascontiguousarray(t.T), np.ascontiguousarray(p.T)
         for i in range(0, n, _BLOCK):
             sl = slice(i, i + _BLOCK)
-            g = _geometry(t[sl], p[sl], enclosing=enclosing,
+            g = _geometry(tc[:, sl].T, pc[:, sl].T, enclosing=enclosing,
                           distance=distance)
             values[sl] = terms(g, e, e_raw)
             small = g.union < low
