@@ -344,6 +344,10 @@ def _geometry(
     area_t += pred_only
     area_p += only_one - pred_only
     union = np.where(larger_t, area_t, area_p)
+    # keep U >= U - I, and U = U - I exactly for disjoint boxes, so that
+    # the IoU is never below 0 and is exactly 0 without an intersection
+    np.maximum(union, only_one, out=union)
+    np.copyto(union, only_one, where=inter == 0)
     area = uncovered = diagonal2 = centre2 = None
     if enclosing or distance:
         cw, ch = x.size_true + x.beyond_true, y.size_true + y.beyond_true

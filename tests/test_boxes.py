@@ -324,6 +324,17 @@ def test_pairwise_ranges(a, b):
     assert np.all((giou > -1) & (giou <= iou))
 
 
+def test_iou_of_disjoint_boxes_is_exactly_zero():
+    # no intersection: U - I and U are the same sum, so 1 - IoU is exactly
+    # 1 and the IoU exactly 0, never a rounding below it
+    rng = np.random.default_rng(9)
+    bt = _boxes(rng, 200)
+    bp = bt + np.array([20.0, 0.0, 20.0, 0.0]) * rng.uniform(1, 2, (200, 1))
+    np.testing.assert_array_equal(
+        iou_loss(bt, bp, eps=0.0, reduction="none"), 1.0)
+    assert box_iou(bt, bp).min() == 0.0
+
+
 def test_pairwise_dtypes():
     f32 = np.array([TWO], dtype=np.float32)
     assert box_iou(f32, f32).dtype == np.float32
