@@ -7,14 +7,23 @@ intersection, the union, the enclosing box (area and squared diagonal)
 and the squared distance between the centres; IoU, GIoU, DIoU and CIoU
 each add one term to what the core returns, and CIoU builds on DIoU.
 
-The core measures areas without cancellation. The enclosing box is cut
-by the boxes' edges into a 3 x 3 grid of cells; every cell is covered by
-both boxes, by one of them or by neither, and each area the losses need
-is a sum of non-negative cell areas:
+The core measures areas without cancellation. On each axis the boxes'
+edges cut the enclosing interval into pieces that are each one rounded
+difference of two coordinates; every area the losses need is a sum of
+products of such non-negative pieces:
 
-* ``1 - IoU = (U - I) / U`` uses the cells covered by exactly one box,
-  instead of subtracting two nearly equal numbers for well-fitting boxes;
-* ``C - U`` (the GIoU penalty) is the sum of the cells covered by neither.
+* ``1 - IoU = (U - I) / U`` with ``U - I = (A - I) + (A' - I)`` and
+  ``A - I = (w - o_w) h + o_w (h - o_h)``, instead of subtracting two
+  nearly equal numbers for well-fitting boxes;
+* ``C - U`` (the GIoU penalty), the area covered by neither box, is the
+  gap on each axis times the enclosing length across it plus the parts of
+  each box outside the other times what the enclosing box adds to it.
+
+Element-wise losses run in blocks that fit the L2 cache; the pairwise
+functions broadcast the coordinates once. Pairs whose coordinates are
+near the float range, or whose union is below the normal range, are
+computed in a frame scaled by a power of two (exact), so no value
+overflows or underflows on the way to a representable result.
 
 The SymPy definitions are in :mod:`lossbook.symbolic.boxes`; the
 gradients with respect to ``boxes_pred`` are in ``GRADIENTS`` (used by
@@ -74,25 +83,51 @@ def _checked_boxes(boxes: ArrayLike, fmt: str, name: str) -> np.ndarray:
     return arr
 
 
-def _to_xyxy(b: np.ndarray, fmt: str) -> np.ndarray:
-    a, c, w, h = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
-    if fmt == "xyxy":
+def _half_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(a + b) / 2`` with one rounding, also where ``a + b`` overflows."""
+    with np.errstate(over="ignore"):
+        mid = (a + b) / 2  # halving is exact: one rounding in a + b
+    big = np.isinf(mid)
+    if big.any():
+        # |a + b| > max: both are large, so halving each first is exact
+        mid[big] = a[big] / 2 + b[big] / 2
+    return mid
+
+
+def _convert(b: np.ndarray, in_fmt: str, out_fmt: str) -> np.ndarray:
+    """Each output coordinate from the input in one rounded operation.
+
+    A size is copied or formed by one subtraction, a corner by one
+    addition or subtraction of a (halved) size, a centre by one halved
+    sum; halving is exact, so every coordinate is the correctly rounded
+    value of the exact conversion (an overflow gives +-inf only when the
+    exact coordinate is beyond the float range).
+    """
+    if in_fmt == out_fmt:
         return b.copy()
-    if fmt == "xywh":
-        return np.stack([a, c, a + w, c + h], axis=-1)
-    return np.stack([a - w / 2, c - h / 2, a + w / 2, c + h / 2], axis=-1)
-
-
-def _from_xyxy(b: np.ndarray, fmt: str) -> np.ndarray:
-    x1, y1, x2, y2 = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
-    if fmt == "xyxy":
-        return b
-    if fmt == "xywh":
-        return np.stack([x1, y1, x2 - x1, y2 - y1], axis=-1)
-    # (x1 + x2) / 2 is the correctly rounded centre (halving is exact)
-    return np.stack(
-        [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], axis=-1
-    )
+    a, c, s, t = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    out = np.empty_like(b)
+    with np.errstate(over="ignore"):
+        if in_fmt == "xyxy":
+            out[..., 2], out[..., 3] = s - a, t - c  # the sizes
+            if out_fmt == "xywh":
+                out[..., 0], out[..., 1] = a, c
+            else:
+                out[..., 0], out[..., 1] = _half_sum(a, s), _half_sum(c, t)
+            return out
+        out[..., 2], out[..., 3] = s, t  # sizes stay, or give corners
+        if in_fmt == "xywh":
+            if out_fmt == "xyxy":
+                out[..., 2], out[..., 3] = a + s, c + t
+                out[..., 0], out[..., 1] = a, c
+            else:
+                out[..., 0], out[..., 1] = a + s / 2, c + t / 2
+            return out
+        # cxcywh
+        out[..., 0], out[..., 1] = a - s / 2, c - t / 2
+        if out_fmt == "xyxy":
+            out[..., 2], out[..., 3] = a + s / 2, c + t / 2
+        return out
 
 
 def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
@@ -138,9 +173,13 @@ def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
     -----
     Matches ``torchvision.ops.box_convert`` for these three formats, except
     that integer boxes are returned as float64 and that the input is
-    validated. Conversions go through ``xyxy``; each step rounds at most
-    once per coordinate, so a round trip returns the input to within an
-    ulp of the largest coordinate involved.
+    validated. Every conversion is direct (``cxcywh`` to ``xywh`` does not
+    pass through ``xyxy``) and each output coordinate is one rounded
+    operation on the input (halving is exact), so it is the correctly
+    rounded value of the exact conversion: within half an ulp (one ulp
+    if a size is subnormal, where halving rounds too). A
+    coordinate whose exact value lies beyond the float range is
+    returned as ``inf`` (without a warning).
 
     See Also
     --------
@@ -156,75 +195,193 @@ def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
     """
     check_box_format(in_fmt, "in_fmt")
     check_box_format(out_fmt, "out_fmt")
-    arr = _checked_boxes(boxes, in_fmt, "boxes")
-    return _from_xyxy(_to_xyxy(arr, in_fmt), out_fmt)
+    arr = _checked_boxes(_native(boxes), in_fmt, "boxes")
+    return _convert(arr, in_fmt, out_fmt)
 
 
 # ---------------------------------------------------------------------------
 # the shared core
 # ---------------------------------------------------------------------------
 
+#: Pairs per block: a block's temporaries stay in the L2 cache.
+_BLOCK = 8192
+
+
+class _Limits(NamedTuple):
+    """Where a dtype's products of lengths neither overflow nor underflow.
+
+    With every coordinate at most ``high`` in magnitude, no area, squared
+    diagonal or product of sides overflows; a pair whose union is at least
+    ``low`` has no product of lengths below the normal range that matters
+    (an underflowed piece is then below 2**-49 ulp of the union). Other
+    pairs are computed in a scaled frame. ``eps_cap`` is so much larger
+    than any area in range that ``eps`` beyond it rounds every ratio the
+    same way: it keeps ``U + eps`` from overflowing.
+    """
+
+    high: float
+    low: float
+    eps_cap: float
+
+
+_LIMITS = {
+    np.dtype(np.float64): _Limits(2.0**250, 2.0**-900, 2.0**600),
+    np.dtype(np.float32): _Limits(2.0**30, 2.0**-100, 2.0**90),
+}
+
 
 class _Geometry(NamedTuple):
-    """What every IoU-type loss is made of, for one pair of boxes."""
+    """What every IoU-type loss is made of, for one pair of boxes.
+
+    Fields the caller did not ask for are None.
+    """
 
     inter: np.ndarray  # I, the intersection's area
     union: np.ndarray  # U = I + only_one
     only_one: np.ndarray  # U - I, covered by exactly one box
-    enclosing: np.ndarray  # C, area of the smallest enclosing box
-    uncovered: np.ndarray  # C - U, covered by neither box
-    diagonal2: np.ndarray  # squared diagonal of the enclosing box
-    centre2: np.ndarray  # squared distance between the centres
+    enclosing: np.ndarray | None  # C, area of the smallest enclosing box
+    uncovered: np.ndarray | None  # C - U, covered by neither box
+    diagonal2: np.ndarray | None  # squared diagonal of the enclosing box
+    centre2: np.ndarray | None  # squared distance between the centres
+    sizes: tuple[np.ndarray, ...]  # w, h of the true, then the predicted box
 
 
-def _axis_cells(
-    t1: np.ndarray, t2: np.ndarray, p1: np.ndarray, p2: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Cut one axis of the enclosing interval at the boxes' edges.
+class _Axis(NamedTuple):
+    """One axis of a pair: the true interval [t1, t2], the predicted
+    [p1, p2]. Every length is one exactly rounded difference, or a sum of
+    two non-negative ones."""
 
-    Returns the lengths of the left, middle and right pieces, which box
-    covers each (true, pred) and the enclosing length. The middle piece
-    is the overlap when the intervals meet (covered by both) and the gap
-    when they do not (covered by neither); the left piece belongs to the
-    box that starts first, the right piece to the box that ends last.
+    overlap: np.ndarray  # length covered by both
+    gap: np.ndarray  # length between them when they do not meet, else 0
+    true_parts: tuple[np.ndarray, np.ndarray]  # true outside the overlap
+    pred_parts: tuple[np.ndarray, np.ndarray]  # (left, right pieces)
+    beyond_true: np.ndarray  # enclosing length minus the true length
+    beyond_pred: np.ndarray
+    size_true: np.ndarray
+    size_pred: np.ndarray
+    shift: np.ndarray  # (p1 - t1) + (p2 - t2): twice the centre offset
+
+
+def _axis(t1, t2, p1, p2) -> _Axis:
+    """Lengths on one axis, each a rounded difference or a sum of
+    non-negative rounded differences: nothing cancels.
+
+    With ``start = max(t1, p1)`` and ``end = min(t2, p2)``, the four
+    pieces ``start - t1``, ``t2 - end`` (the true interval's parts left
+    and right of the overlap) and ``start - p1``, ``p2 - end`` (the
+    prediction's) are each one exactly rounded non-negative difference.
+    The prediction's pieces are also what the enclosing interval adds to
+    the true one, and the true's what it adds to the prediction. When the
+    intervals are disjoint a piece overshoots its interval; the minimum
+    with the interval's length corrects that.
     """
     start, end = np.maximum(t1, p1), np.minimum(t2, p2)
-    lo, hi = np.minimum(t1, p1), np.maximum(t2, p2)
-    meet = end >= start
-    lengths = np.stack(
-        [np.minimum(start, end) - lo, np.abs(end - start),
-         hi - np.maximum(start, end)], axis=-1)
-    cover_true = np.stack([t1 <= p1, meet, t2 >= p2], axis=-1)
-    cover_pred = np.stack([p1 < t1, meet, p2 > t2], axis=-1)
-    return lengths, cover_true, cover_pred, hi - lo
+    left_t, right_t = start - t1, t2 - end
+    left_p, right_p = start - p1, p2 - end
+    size_t, size_p = t2 - t1, p2 - p1
+    beyond_t, beyond_p = left_p + right_p, left_t + right_t
+    # exactly one of left_t, left_p is non-zero, so this is p1 - t1 rounded
+    shift = (left_t - left_p) + (right_p - right_t)
+    for piece in (left_t, right_t):
+        np.minimum(piece, size_t, out=piece)
+    for piece in (left_p, right_p):
+        np.minimum(piece, size_p, out=piece)
+    overlap = end - start
+    gap = -overlap
+    np.maximum(overlap, 0, out=overlap)
+    np.maximum(gap, 0, out=gap)
+    return _Axis(overlap, gap, (left_t, right_t), (left_p, right_p),
+                 beyond_t, beyond_p, size_t, size_p, shift)
 
 
-def _geometry(bt: np.ndarray, bp: np.ndarray) -> _Geometry:
-    """Areas and distances of the box pairs ``bt``, ``bp`` (broadcast)."""
-    lx, tx, px, cw = _axis_cells(bt[..., 0], bt[..., 2],
-                                 bp[..., 0], bp[..., 2])
-    ly, ty, py, ch = _axis_cells(bt[..., 1], bt[..., 3],
-                                 bp[..., 1], bp[..., 3])
-    cells = lx[..., :, None] * ly[..., None, :]
-    by_true = tx[..., :, None] & ty[..., None, :]
-    by_pred = px[..., :, None] & py[..., None, :]
-    zero = np.zeros((), dtype=cells.dtype)
-    inter = np.where(by_true & by_pred, cells, zero).sum(axis=(-2, -1))
-    only_one = np.where(by_true ^ by_pred, cells, zero).sum(axis=(-2, -1))
-    uncovered = np.where(by_true | by_pred, zero, cells).sum(axis=(-2, -1))
-    # centre difference as (p1 - t1) + (p2 - t2): each difference is
-    # exactly rounded, unlike the sums p1 + p2 and t1 + t2
-    dx = ((bp[..., 0] - bt[..., 0]) + (bp[..., 2] - bt[..., 2])) / 2
-    dy = ((bp[..., 1] - bt[..., 1]) + (bp[..., 3] - bt[..., 3])) / 2
-    return _Geometry(
-        inter=inter,
-        union=inter + only_one,
-        only_one=only_one,
-        enclosing=cw * ch,
-        uncovered=uncovered,
-        diagonal2=cw * cw + ch * ch,
-        centre2=dx * dx + dy * dy,
-    )
+def _only(x: _Axis, y: _Axis, parts: str, size: str) -> np.ndarray:
+    """A box's area outside the intersection, ``A - I = (w - o_w) h +
+    o_w (h - o_h)``, as four products of single-rounded lengths."""
+    (xl, xr), (yl, yr) = getattr(x, parts), getattr(y, parts)
+    h = getattr(y, size)
+    area = xl * h
+    area += xr * h
+    area += x.overlap * yl
+    area += x.overlap * yr
+    return area
+
+
+def _geometry(
+    bt: np.ndarray, bp: np.ndarray, *, enclosing: bool = True,
+    distance: bool = True,
+) -> _Geometry:
+    """Areas and distances of the box pairs ``bt``, ``bp`` (broadcast).
+
+    ``U - I``, the area covered by exactly one box, is four products of
+    non-negative lengths: the piece of the x-axis left of the overlap (one
+    box's, so its two candidate pieces add exactly) times that box's
+    height, the same on the right, and the overlap's width times the
+    pieces of the y-axis below and above the overlap. So ``1 - IoU`` keeps
+    its relative accuracy for well-fitting boxes. The union is the larger
+    area plus the other box's part outside the intersection. The empty
+    part of the enclosing box is likewise a sum of non-negative products:
+    the gap between the boxes on each axis times the enclosing length
+    across it, plus each box's part outside the other in x times what the
+    enclosing box adds to that box in y.
+    """
+    x = _axis(bt[..., 0], bt[..., 2], bp[..., 0], bp[..., 2])
+    y = _axis(bt[..., 1], bt[..., 3], bp[..., 1], bp[..., 3])
+    inter = x.overlap * y.overlap
+    # left of the overlap in x lies one box's piece only (the other's is
+    # 0), so the two pieces add exactly; it spans that box's height
+    (tl, tr), (pl, pr) = x.true_parts, x.pred_parts
+    only_one = (tl + pl) * np.where(tl > 0, y.size_true, y.size_pred)
+    only_one += (tr + pr) * np.where(tr > 0, y.size_true, y.size_pred)
+    (tl, tr), (pl, pr) = y.true_parts, y.pred_parts
+    only_one += x.overlap * (tl + pl)
+    only_one += x.overlap * (tr + pr)
+    # U as the larger area plus the other box's part outside it: the
+    # large term is one product; the small one may carry an error of
+    # ulp(U - I) from the subtraction, below ulp(U)
+    pred_only = _only(x, y, "pred_parts", "size_pred")
+    area_t, area_p = x.size_true * y.size_true, x.size_pred * y.size_pred
+    larger_t = area_t >= area_p
+    area_t += pred_only
+    area_p += only_one - pred_only
+    union = np.where(larger_t, area_t, area_p)
+    # keep U >= U - I, and U = U - I exactly for disjoint boxes, so that
+    # the IoU is never below 0 and is exactly 0 without an intersection
+    np.maximum(union, only_one, out=union)
+    np.copyto(union, only_one, where=inter == 0)
+    area = uncovered = diagonal2 = centre2 = None
+    if enclosing or distance:
+        cw, ch = x.size_true + x.beyond_true, y.size_true + y.beyond_true
+    if enclosing:
+        area = cw * ch
+        uncovered = x.gap * ch
+        uncovered += x.overlap * y.gap
+        for parts, beyond in ((x.pred_parts, y.beyond_pred),
+                              (x.true_parts, y.beyond_true)):
+            uncovered += parts[0] * beyond
+            uncovered += parts[1] * beyond
+    if distance:
+        diagonal2 = cw * cw
+        diagonal2 += ch * ch
+        centre2 = x.shift * x.shift
+        centre2 += y.shift * y.shift
+        centre2 /= 4
+    return _Geometry(inter, union, only_one, area, uncovered, diagonal2,
+                     centre2, (x.size_true, y.size_true, x.size_pred,
+                               y.size_pred))
+
+
+def _tiny(dtype: np.dtype) -> np.ndarray:
+    return np.asarray(np.finfo(dtype).smallest_subnormal, dtype)
+
+
+def _div0(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` for ``den >= 0``, where ``num == 0`` whenever ``den ==
+    0``: the ratio is then 0, its limit as ``eps -> 0+``.
+
+    Raising ``den`` to the smallest subnormal changes no positive ``den``
+    and turns 0/0 into 0/tiny = 0, in two passes and without a warning.
+    """
+    return num / np.maximum(den, _tiny(den.dtype))
 
 
 def _ratio(
@@ -240,24 +397,28 @@ def _ratio(
         return np.where(den == 0, np.asarray(at_zero, den.dtype), num / den)
 
 
-def _iou_term(g: _Geometry, eps: float) -> np.ndarray:
+def _iou_term(g: _Geometry, eps) -> np.ndarray:
     """``1 - I / (U + eps)``, as ``(U - I + eps) / (U + eps)``."""
-    # U = 0 only for two zero-area boxes with eps = 0: I/(U+eps) -> 0
-    return _ratio(g.only_one + eps, g.union + eps, at_zero=1.0)
+    num, den = g.only_one + eps, g.union + eps
+    # U + eps = 0 only for two zero-area boxes with eps = 0: I/(U+eps) -> 0
+    zero = den == 0
+    if zero.any():
+        num[zero] = den[zero] = 1
+    return np.divide(num, den, out=num)
 
 
-def _giou_term(g: _Geometry, eps: float) -> np.ndarray:
-    return _ratio(g.uncovered, g.enclosing + eps)
+def _giou_term(g: _Geometry, eps) -> np.ndarray:
+    return _div0(g.uncovered, g.enclosing + eps)
 
 
-def _diou_term(g: _Geometry, eps: float) -> np.ndarray:
-    return _ratio(g.centre2, g.diagonal2 + eps)
+def _diou_term(g: _Geometry, eps) -> np.ndarray:
+    return _div0(g.centre2, g.diagonal2 + eps)
 
 
 _CIOU_K = 4 / np.pi**2
 
 
-def _angle_gap(bt: np.ndarray, bp: np.ndarray) -> np.ndarray:
+def _angle_gap(g: _Geometry) -> np.ndarray:
     """``atan2(w, h) - atan2(w_hat, h_hat)`` in one atan2 call.
 
     The difference of the angles of (h, w) and (h_hat, w_hat) is the
@@ -265,19 +426,121 @@ def _angle_gap(bt: np.ndarray, bp: np.ndarray) -> np.ndarray:
     nearly equal angles. A point box (w = h = 0) has angle 0 by atan2's
     convention, and cross = dot = 0 only then: use the two angles there.
     """
-    w, h = bt[..., 2] - bt[..., 0], bt[..., 3] - bt[..., 1]
-    wp, hp = bp[..., 2] - bp[..., 0], bp[..., 3] - bp[..., 1]
-    cross, dot = w * hp - wp * h, h * hp + w * wp
+    w, h, wp, hp = g.sizes
+    cross = w * hp
+    cross -= wp * h
+    dot = h * hp
+    dot += w * wp
+    gap = np.arctan2(cross, dot)
     both_zero = (cross == 0) & (dot == 0)
-    return np.where(both_zero, np.arctan2(w, h) - np.arctan2(wp, hp),
-                    np.arctan2(cross, dot))
+    if both_zero.any():
+        gap[both_zero] = (np.arctan2(w[both_zero], h[both_zero])
+                          - np.arctan2(wp[both_zero], hp[both_zero]))
+    return gap
 
 
 def _ciou_term(
-    iou_term: np.ndarray, v: np.ndarray, eps: float
+    iou_term: np.ndarray, v: np.ndarray, eps
 ) -> np.ndarray:
     """``alpha v = v^2 / (1 - iou + v + eps)``; 0 where ``v = 0``."""
-    return _ratio(v * v, iou_term + v + eps)
+    return _div0(v * v, iou_term + v + eps)
+
+
+# ---------------------------------------------------------------------------
+# the scaled frame
+# ---------------------------------------------------------------------------
+
+
+def _native(x: ArrayLike) -> ArrayLike:
+    """A float array in non-native byte order, as a native copy of the
+    same precision (so that ``>f4`` stays float32)."""
+    dtype = getattr(x, "dtype", None)
+    if (isinstance(x, np.ndarray) and dtype.kind == "f"
+            and not dtype.isnative):
+        return x.astype(dtype.newbyteorder("="))
+    return x
+
+
+def _in_range(*boxes: np.ndarray) -> bool:
+    """Whether every coordinate is small enough for the direct frame."""
+    high = _LIMITS[boxes[0].dtype].high
+    return all(b.max() <= high and b.min() >= -high for b in boxes)
+
+
+def _scaled(
+    bt: np.ndarray, bp: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs ``(n, 4)`` in float64, each pair scaled by a power of two
+    so that its largest coordinate lies in [1/2, 1).
+
+    Every loss here is a ratio of areas (or of squared lengths) and an
+    angle, so it does not change when both boxes are scaled, provided
+    ``eps`` scales with the areas: it becomes ``eps * 2**(-2k)``. Scaling
+    by a power of two is exact, so the scaled frame gives the same values
+    as the direct one wherever that neither overflows nor underflows.
+    float32 pairs are scaled in float64 (exactly), where neither the
+    coordinates nor the scaled ``eps`` can leave the normal range.
+    Returns the scaled boxes, the exponents ``k`` and the scaled ``eps``.
+    """
+    bt = bt.astype(np.float64, copy=False)
+    bp = bp.astype(np.float64, copy=False)
+    big = np.maximum(np.abs(bt).max(axis=-1), np.abs(bp).max(axis=-1))
+    k = np.frexp(big)[1]
+    t = np.ldexp(bt, -k[:, None])
+    p = np.ldexp(bp, -k[:, None])
+    with np.errstate(over="ignore", under="ignore"):
+        e = np.ldexp(np.float64(eps), -2 * k.astype(np.int64))
+    return t, p, k, np.minimum(e, _LIMITS[t.dtype].eps_cap)
+
+
+def _eps_direct(eps: float, dtype: np.dtype) -> np.ndarray:
+    return np.asarray(min(eps, _LIMITS[dtype].eps_cap), dtype)
+
+
+def _eps_raw(eps: float, dtype: np.dtype) -> np.ndarray:
+    # beyond the float range eps makes alpha 0 either way
+    return np.asarray(min(eps, float(np.finfo(dtype).max)), dtype)
+
+
+def _elementwise(
+    bt: np.ndarray, bp: np.ndarray, eps: float,
+    terms: Callable[[_Geometry, object, object], np.ndarray], *,
+    enclosing: bool = False, distance: bool = False,
+) -> np.ndarray:
+    """``terms(geometry, eps in the frame, eps)`` for every pair, in
+    blocks, shape ``(...)``.
+
+    Pairs go through the direct frame in blocks that fit the cache; those
+    out of its range (huge coordinates anywhere, or a tiny union) are
+    recomputed in the scaled frame.
+    """
+    shape, dtype = bt.shape[:-1], bt.dtype
+    t, p = bt.reshape(-1, 4), bp.reshape(-1, 4)
+    n = t.shape[0]
+    values = np.empty(n, dtype)
+    e_raw = _eps_raw(eps, dtype)
+    if _in_range(t, p):
+        low = _LIMITS[dtype].low
+        e = _eps_direct(eps, dtype)
+        redo = []
+        # one transposed copy makes every coordinate column contiguous
+        tc, pc = np.ascontiguousarray(t.T), np.ascontiguousarray(p.T)
+        for i in range(0, n, _BLOCK):
+            sl = slice(i, i + _BLOCK)
+            g = _geometry(tc[:, sl].T, pc[:, sl].T, enclosing=enclosing,
+                          distance=distance)
+            values[sl] = terms(g, e, e_raw)
+            small = g.union < low
+            if small.any():
+                redo.append(i + np.flatnonzero(small))
+        redo = np.concatenate(redo) if redo else None
+    else:
+        redo = np.arange(n)
+    if redo is not None:
+        ts, ps, _, e = _scaled(t[redo], p[redo], eps)
+        g = _geometry(ts, ps, enclosing=enclosing, distance=distance)
+        values[redo] = terms(g, e, _eps_raw(eps, ts.dtype))
+    return values.reshape(shape)
 
 
 # ---------------------------------------------------------------------------
@@ -286,17 +549,93 @@ def _ciou_term(
 
 
 def _pairwise(
-    boxes1: ArrayLike, boxes2: ArrayLike
-) -> tuple[_Geometry, np.ndarray]:
-    b1 = check_boxes(boxes1, "boxes1")
-    b2 = check_boxes(boxes2, "boxes2")
+    boxes1: ArrayLike, boxes2: ArrayLike, *, generalized: bool
+) -> np.ndarray:
+    """IoU (or GIoU) of every box of ``boxes1`` with every box of
+    ``boxes2``, shape ``boxes1.shape[:-1] + boxes2.shape[:-1]``."""
+    b1 = check_boxes(_native(boxes1), "boxes1")
+    b2 = check_boxes(_native(boxes2), "boxes2")
     dtype = common_dtype(b1, b2)
-    b1 = b1.astype(dtype, copy=False)
-    b2 = b2.astype(dtype, copy=False)
-    # (*A, 4) against (*B, 4): put A's axes in front of B's
-    b1 = b1.reshape(b1.shape[:-1] + (1,) * (b2.ndim - 1) + (4,))
-    g = _geometry(b1, b2)
-    return g, _ratio(g.inter, g.union)
+    a = b1.astype(dtype, copy=False).reshape(-1, 4)
+    b = b2.astype(dtype, copy=False).reshape(-1, 4)
+    shape = b1.shape[:-1] + b2.shape[:-1]
+    if not _in_range(a, b):
+        ia, ib = np.divmod(np.arange(a.shape[0] * b.shape[0]), b.shape[0])
+        values = _pairwise_scaled(a[ia], b[ib], generalized)
+        return values.astype(dtype, copy=False).reshape(shape)
+    out = np.empty((a.shape[0], b.shape[0]), dtype)
+    _pairwise_direct(a, b, generalized, out)
+    # a union below the direct frame's range needs both boxes tiny
+    low = _LIMITS[dtype].low
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    tiny_a, tiny_b = np.flatnonzero(area_a < low), np.flatnonzero(area_b < low)
+    if tiny_a.size and tiny_b.size:
+        ia, ib = (i.ravel() for i in np.meshgrid(tiny_a, tiny_b,
+                                                   indexing="ij"))
+        out[ia, ib] = _pairwise_scaled(a[ia], b[ib], generalized)
+    return out.reshape(shape)
+
+
+def _pairwise_direct(
+    a: np.ndarray, b: np.ndarray, generalized: bool, out: np.ndarray
+) -> None:
+    """The direct frame, a block of rows at a time, into ``out``.
+
+    Broadcasting the columns of ``a`` (rows) against those of ``b``
+    forms each pair's overlap in four passes per axis; the union ``A + B
+    - I`` does not cancel (``I <= min(A, B)``), so IoU keeps a few ulp.
+    Pairs with both areas 0 (union 0) are set apart by raising the union
+    to the smallest subnormal: 0/tiny is 0.
+    """
+    ax1, ay1, ax2, ay2 = (a[:, i:i + 1] for i in range(4))
+    bx1, by1, bx2, by2 = b.T
+    area_a = (ax2 - ax1) * (ay2 - ay1)
+    area_b = (bx2 - bx1) * (by2 - by1)
+    rows = max(1, 4 * _BLOCK // b.shape[0])
+    tiny = _tiny(a.dtype)
+    shape = (min(rows, a.shape[0]), b.shape[0])
+    iw, ih, tmp = (np.empty(shape, a.dtype) for _ in range(3))
+    for i in range(0, a.shape[0], rows):
+        sl = slice(i, i + rows)
+        m = min(rows, a.shape[0] - i)
+        w, h, u = iw[:m], ih[:m], tmp[:m]
+        np.minimum(ax2[sl], bx2, out=w)
+        w -= np.maximum(ax1[sl], bx1, out=u)
+        np.maximum(w, 0, out=w)
+        np.minimum(ay2[sl], by2, out=h)
+        h -= np.maximum(ay1[sl], by1, out=u)
+        np.maximum(h, 0, out=h)
+        w *= h  # the intersection
+        np.add(area_a[sl], area_b, out=u)
+        u -= w  # the union
+        np.maximum(u, tiny, out=u)
+        o = out[sl]
+        np.divide(w, u, out=o)
+        if generalized:
+            # the enclosing box; GIoU = IoU - (C - U) / C
+            np.maximum(ax2[sl], bx2, out=w)
+            w -= np.minimum(ax1[sl], bx1, out=h)
+            np.maximum(ay2[sl], by2, out=h)
+            h -= np.minimum(ay1[sl], by1)
+            w *= h
+            np.subtract(w, u, out=h)
+            np.maximum(h, 0, out=h)
+            np.maximum(w, tiny, out=w)
+            h /= w
+            o -= h
+
+
+def _pairwise_scaled(
+    t: np.ndarray, p: np.ndarray, generalized: bool
+) -> np.ndarray:
+    """IoU (or GIoU) of the pairs ``(n, 4)`` in the scaled frame."""
+    ts, ps, _, _ = _scaled(t, p, 0.0)
+    g = _geometry(ts, ps, enclosing=generalized, distance=False)
+    iou = _div0(g.inter, g.union)
+    if generalized:
+        iou -= _div0(g.uncovered, g.enclosing)
+    return iou
 
 
 def box_iou(boxes1: ArrayLike, boxes2: ArrayLike) -> np.ndarray:
@@ -355,7 +694,7 @@ def box_iou(boxes1: ArrayLike, boxes2: ArrayLike) -> np.ndarray:
     array([[0.25],
            [0.  ]])
     """
-    return _pairwise(boxes1, boxes2)[1]
+    return _pairwise(boxes1, boxes2, generalized=False)
 
 
 def generalized_box_iou(boxes1: ArrayLike, boxes2: ArrayLike) -> np.ndarray:
@@ -420,8 +759,7 @@ def generalized_box_iou(boxes1: ArrayLike, boxes2: ArrayLike) -> np.ndarray:
     ...                              [[2.0, 0.0, 3.0, 1.0]]), 6)
     array([[-0.333333]])
     """
-    g, iou = _pairwise(boxes1, boxes2)
-    return iou - _ratio(g.uncovered, g.enclosing)
+    return _pairwise(boxes1, boxes2, generalized=True)
 
 
 # ---------------------------------------------------------------------------
@@ -437,12 +775,42 @@ def _prepare(
     the dtype of a gradient with respect to ``boxes_pred``."""
     check_reduction(reduction)
     eps = check_nonnegative(eps, "eps")
-    bt = check_boxes(boxes_true, "boxes_true")
-    bp = check_boxes(boxes_pred, "boxes_pred")
+    bt = check_boxes(_native(boxes_true), "boxes_true")
+    bp = check_boxes(_native(boxes_pred), "boxes_pred")
     check_same_shape(bt, "boxes_true", bp, "boxes_pred")
     dtype = common_dtype(bt, bp)
     return (bt.astype(dtype, copy=False), bp.astype(dtype, copy=False),
             eps, bp.dtype)
+
+
+# Each takes the geometry, eps in its frame (scaled with the areas) and
+# eps as given (CIoU's alpha adds it to a ratio, which does not scale).
+
+
+def _iou_values(g: _Geometry, eps_area, eps) -> np.ndarray:
+    return _iou_term(g, eps_area)
+
+
+def _giou_values(g: _Geometry, eps_area, eps) -> np.ndarray:
+    values = _iou_term(g, eps_area)
+    values += _giou_term(g, eps_area)
+    return values
+
+
+def _diou_values(g: _Geometry, eps_area, eps) -> np.ndarray:
+    values = _iou_term(g, eps_area)
+    values += _diou_term(g, eps_area)
+    return values
+
+
+def _ciou_values(g: _Geometry, eps_area, eps) -> np.ndarray:
+    iou_term = _iou_term(g, eps_area)
+    gap = _angle_gap(g)
+    v = _CIOU_K * (gap * gap)
+    values = _ciou_term(iou_term, v, eps)
+    values += iou_term
+    values += _diou_term(g, eps_area)
+    return values
 
 
 def iou_loss(
@@ -510,7 +878,19 @@ def iou_loss(
     The gradient (:func:`lossbook.gradient`) is exact away from the kinks;
     where a predicted edge is level with a true edge, or the boxes just
     touch, it is the one-sided derivative as that predicted coordinate
-    increases.
+    increases (the right derivative, a sub- or super-gradient of the
+    kink). A ratio whose denominator is 0 (two zero-area boxes with
+    ``eps=0``) is constant at its limit, so its derivative is taken as 0.
+    The gradient is finite wherever the loss is, also for touching,
+    zero-width and zero-area boxes, for coordinates near the float range
+    (each pair is differentiated in its own scaled frame) and for any
+    ``eps``.
+
+    Values near the float range: every quantity is formed without
+    overflow (pairs with huge coordinates, or with a union below the
+    normal range, are computed scaled by a power of two), so the loss is
+    the exact value, rounded, wherever that is representable, and no
+    warning is raised.
 
     See Also
     --------
@@ -535,7 +915,7 @@ def iou_loss(
     array([0.  , 0.75, 1.  ])
     """
     bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
-    return reduce(_iou_term(_geometry(bt, bp), eps), reduction)
+    return reduce(_elementwise(bt, bp, eps, _iou_values), reduction)
 
 
 def giou_loss(
@@ -596,8 +976,10 @@ def giou_loss(
     which is 0, so the loss is never NaN. The term :math:`C - U` is
     computed as the area covered by neither box, not as a difference.
 
-    The gradient is exact away from the kinks, and one-sided there, as for
-    :func:`iou_loss`.
+    The gradient is exact away from the kinks, and the right derivative
+    there (each predicted coordinate increasing), as for :func:`iou_loss`;
+    it is finite for touching, zero-width and zero-area boxes, and for
+    ``eps`` up to the float maximum (``eps=1e308`` gives the loss 1).
 
     See Also
     --------
@@ -622,8 +1004,8 @@ def giou_loss(
     array([1.333333, 0.75    ])
     """
     bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
-    g = _geometry(bt, bp)
-    return reduce(_iou_term(g, eps) + _giou_term(g, eps), reduction)
+    return reduce(_elementwise(bt, bp, eps, _giou_values, enclosing=True),
+                  reduction)
 
 
 def diou_loss(
@@ -682,7 +1064,9 @@ def diou_loss(
     value unchanged. For concentric boxes :math:`\rho = 0` and it equals
     :func:`iou_loss`. With ``eps=0`` each 0/0 ratio is taken as its limit
     :math:`\epsilon \to 0^+`, 0. The gradient is exact away from the kinks
-    and one-sided there, as for :func:`iou_loss`.
+    and the right derivative there (each predicted coordinate
+    increasing), as for :func:`iou_loss`; it is finite for touching,
+    zero-width and zero-area boxes and for any ``eps``.
 
     See Also
     --------
@@ -704,8 +1088,8 @@ def diou_loss(
     1.4
     """
     bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
-    g = _geometry(bt, bp)
-    return reduce(_iou_term(g, eps) + _diou_term(g, eps), reduction)
+    return reduce(_elementwise(bt, bp, eps, _diou_values, distance=True),
+                  reduction)
 
 
 def ciou_loss(
@@ -766,6 +1150,11 @@ def ciou_loss(
     its two arguments (:math:`v` is a square) and equals :func:`diou_loss`
     when the aspect ratios are equal (:math:`v = 0`).
 
+    The gradient is exact away from the kinks and the right derivative at
+    them, as for :func:`iou_loss`. For a point box (w = h = 0) the angle is
+    constant (0) and its derivative is taken as 0; the gradient is finite
+    for touching, zero-width and zero-area boxes and for any ``eps``.
+
     **Differs in the gradient.** torchvision treats
     :math:`\alpha` as a constant when differentiating (torchvision computes
     it under ``torch.no_grad()``). lossbook's gradient
@@ -799,12 +1188,8 @@ def ciou_loss(
     0.75
     """
     bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
-    g = _geometry(bt, bp)
-    iou_term = _iou_term(g, eps)
-    gap = _angle_gap(bt, bp)
-    v = _CIOU_K * gap * gap
-    values = iou_term + _diou_term(g, eps) + _ciou_term(iou_term, v, eps)
-    return reduce(values, reduction)
+    return reduce(_elementwise(bt, bp, eps, _ciou_values, distance=True),
+                  reduction)
 
 
 # ---------------------------------------------------------------------------
@@ -871,11 +1256,15 @@ def _slopes(bt: np.ndarray, bp: np.ndarray) -> _Slopes:
 def _ratio_slope(
     num: np.ndarray, d_num: np.ndarray, den: np.ndarray, d_den: np.ndarray
 ) -> np.ndarray:
-    """Quotient rule ``(num' den - num den') / den^2``; 0 where den = 0."""
-    num, den = num[..., None], den[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = (d_num * den - num * d_den) / (den * den)
-    return np.where(den == 0, np.zeros((), slope.dtype), slope)
+    """Quotient rule as ``(num' - (num/den) den') / den``; 0 where den = 0.
+
+    Dividing once by ``den`` (not by ``den**2``) keeps it finite for a
+    huge ``eps``.
+    """
+    r = _div0(num, den)[..., None]
+    den = den[..., None]
+    slope = d_num - r * d_den
+    return np.divide(slope, den, out=np.zeros_like(slope), where=den > 0)
 
 
 def _iou_slope(g: _Geometry, s: _Slopes, eps: float) -> np.ndarray:
@@ -910,18 +1299,25 @@ def _gradient(
     reduction: str,
 ) -> np.ndarray:
     bt, bp, eps, dtype = _prepare(boxes_true, boxes_pred, eps, reduction)
-    g, s = _geometry(bt, bp), _slopes(bt, bp)
-    grad = terms(bt, bp, g, s, eps)
+    shape = bt.shape
+    # every pair in its scaled frame (exact for ordinary boxes); the loss
+    # does not change with the scale, so d/dx = 2**-k d/dx_scaled
+    t, p, k, e = _scaled(bt.reshape(-1, 4), bp.reshape(-1, 4), eps)
+    g, s = _geometry(t, p), _slopes(t, p)
+    grad = terms(t, p, g, s, e, _eps_raw(eps, t.dtype))
+    with np.errstate(under="ignore"):
+        grad = np.ldexp(grad, -k[:, None]).reshape(shape)
     count = grad.size // 4
-    return reduce_gradient(grad, reduction, count=count).astype(
-        dtype, copy=False)
+    with np.errstate(over="ignore"):  # beyond float32's range: inf
+        return reduce_gradient(grad, reduction, count=count).astype(
+            dtype, copy=False)
 
 
 def _iou_loss_gradient(
     boxes_true: ArrayLike, boxes_pred: ArrayLike, *, eps: float = 1e-7,
     reduction: str = "mean",
 ) -> np.ndarray:
-    def terms(bt, bp, g, s, eps):
+    def terms(bt, bp, g, s, eps, eps_raw):
         return _iou_slope(g, s, eps)
     return _gradient(terms, boxes_true, boxes_pred, eps, reduction)
 
@@ -930,7 +1326,7 @@ def _giou_loss_gradient(
     boxes_true: ArrayLike, boxes_pred: ArrayLike, *, eps: float = 1e-7,
     reduction: str = "mean",
 ) -> np.ndarray:
-    def terms(bt, bp, g, s, eps):
+    def terms(bt, bp, g, s, eps, eps_raw):
         return _iou_slope(g, s, eps) + _giou_slope(g, s, eps)
     return _gradient(terms, boxes_true, boxes_pred, eps, reduction)
 
@@ -939,7 +1335,7 @@ def _diou_loss_gradient(
     boxes_true: ArrayLike, boxes_pred: ArrayLike, *, eps: float = 1e-7,
     reduction: str = "mean",
 ) -> np.ndarray:
-    def terms(bt, bp, g, s, eps):
+    def terms(bt, bp, g, s, eps, eps_raw):
         return _iou_slope(g, s, eps) + _diou_slope(g, s, eps)
     return _gradient(terms, boxes_true, boxes_pred, eps, reduction)
 
@@ -948,16 +1344,16 @@ def _ciou_loss_gradient(
     boxes_true: ArrayLike, boxes_pred: ArrayLike, *, eps: float = 1e-7,
     reduction: str = "mean",
 ) -> np.ndarray:
-    def terms(bt, bp, g, s, eps):
+    def terms(bt, bp, g, s, eps, eps_raw):
         iou_term = _iou_term(g, eps)
         d_iou = _iou_slope(g, s, eps)
-        gap = _angle_gap(bt, bp)
+        gap = _angle_gap(g)
         v = _CIOU_K * gap * gap
         # v = k (theta_true - theta_pred)^2, so dv = -2 k gap d theta_pred
         d_v = -2 * _CIOU_K * gap[..., None] * _angle_slope(bp)
         # alpha v = v^2 / S with S = (1 - iou) + v + eps, alpha not frozen
         alpha_v = _ratio_slope(v * v, 2 * v[..., None] * d_v,
-                               iou_term + v + eps, d_iou + d_v)
+                               iou_term + v + eps_raw, d_iou + d_v)
         return d_iou + _diou_slope(g, s, eps) + alpha_v
     return _gradient(terms, boxes_true, boxes_pred, eps, reduction)
 

@@ -8,6 +8,8 @@ oracle is the 50-digit evaluation of lossbook.symbolic.boxes.
 from __future__ import annotations
 
 import math
+import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -322,6 +324,17 @@ def test_pairwise_ranges(a, b):
     assert np.all((giou > -1) & (giou <= iou))
 
 
+def test_iou_of_disjoint_boxes_is_exactly_zero():
+    # no intersection: U - I and U are the same sum, so 1 - IoU is exactly
+    # 1 and the IoU exactly 0, never a rounding below it
+    rng = np.random.default_rng(9)
+    bt = _boxes(rng, 200)
+    bp = bt + np.array([20.0, 0.0, 20.0, 0.0]) * rng.uniform(1, 2, (200, 1))
+    np.testing.assert_array_equal(
+        iou_loss(bt, bp, eps=0.0, reduction="none"), 1.0)
+    assert box_iou(bt, bp).min() == 0.0
+
+
 def test_pairwise_dtypes():
     f32 = np.array([TWO], dtype=np.float32)
     assert box_iou(f32, f32).dtype == np.float32
@@ -358,6 +371,54 @@ def test_box_convert_round_trips(in_fmt, out_fmt):
     # coordinates' magnitude (~100)
     np.testing.assert_allclose(back, start, rtol=0, atol=1e-12)
     assert back.shape == (5, 10, 4)
+
+
+def _exact_convert(box, in_fmt, out_fmt):
+    """The conversion in exact rational arithmetic."""
+    a, c, s, t = (Fraction(float(v)) for v in box)
+    if in_fmt == "xywh":
+        x1, y1, x2, y2 = a, c, a + s, c + t
+    elif in_fmt == "cxcywh":
+        x1, y1, x2, y2 = a - s / 2, c - t / 2, a + s / 2, c + t / 2
+    else:
+        x1, y1, x2, y2 = a, c, s, t
+    if out_fmt == "xyxy":
+        return [x1, y1, x2, y2]
+    if out_fmt == "xywh":
+        return [x1, y1, x2 - x1, y2 - y1]
+    return [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1]
+
+
+@pytest.mark.parametrize("out_fmt", FORMATS)
+@pytest.mark.parametrize("in_fmt", FORMATS)
+def test_box_convert_rounds_once_per_coordinate(in_fmt, out_fmt):
+    # sizes and positions from 1e-8 to 1e8: every coordinate must be the
+    # correctly rounded exact conversion (cxcywh -> xywh through xyxy was
+    # 16 ulp off in the widths)
+    rng = np.random.default_rng(20)
+    n = 400
+    pos = rng.choice([-1, 1], (n, 2)) * 10 ** rng.uniform(-8, 8, (n, 2))
+    size = 10 ** rng.uniform(-8, 8, (n, 2))
+    if in_fmt == "xyxy":
+        boxes = np.concatenate([pos, pos + size], axis=1)
+    else:
+        boxes = np.concatenate([pos, size], axis=1)
+    got = box_convert(boxes, in_fmt, out_fmt)
+    want = np.array([[float(v) for v in _exact_convert(b, in_fmt, out_fmt)]
+                     for b in boxes])
+    np.testing.assert_array_equal(got, want)
+
+
+def test_box_convert_near_the_float_range():
+    h = 2.0**1023  # x1 + x2 overflows for x1, x2 >= h
+    # the centre of [h/2, h] is 3h/4 and of [-h, h] is 0; a height of 2h
+    # lies beyond the float range: inf, without a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = box_convert([[h / 2, -h, h, h]], "xyxy", "cxcywh")
+        np.testing.assert_array_equal(got, [[0.75 * h, 0.0, h / 2, np.inf]])
+        back = box_convert([[0.75 * h, 0.0, h / 2, h]], "cxcywh", "xyxy")
+        np.testing.assert_array_equal(back, [[h / 2, -h / 2, h, h / 2]])
 
 
 def test_box_convert_dtypes_and_copies():
