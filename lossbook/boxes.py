@@ -753,6 +753,7 @@ def generalized_box_iou(boxes1: ArrayLike, boxes2: ArrayLike) -> np.ndarray:
 
     Examples
     --------
+    >>> import numpy as np
     >>> from lossbook.boxes import generalized_box_iou
     >>> # unit boxes one unit apart: IoU 0, enclosing area 3, union 2
     >>> np.round(generalized_box_iou([[0.0, 0.0, 1.0, 1.0]],
@@ -995,6 +996,7 @@ def giou_loss(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from lossbook.boxes import giou_loss
     >>> # unit boxes one unit apart: IoU 0, C = 3, U = 2, loss 1 + 1/3;
     >>> # a 2x2 box and its top-right quarter: C = U, loss 1 - 1/4
