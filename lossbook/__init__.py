@@ -44,6 +44,14 @@ from lossbook.ctc import ctc_gradient, ctc_loss
 from lossbook.custom import pinball_loss
 from lossbook.focal import sigmoid_focal_loss, softmax_focal_loss
 from lossbook.gradients import gradient
+from lossbook.margins import (
+    categorical_hinge_loss,
+    hinge_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    squared_hinge_loss,
+)
+from lossbook.preferences import bradley_terry_loss, dpo_loss
 from lossbook.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.segmentation import (
     cross_entropy_iou_loss_2d,
@@ -63,7 +71,9 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "box_convert",
     "box_iou",
+    "bradley_terry_loss",
     "categorical_cross_entropy",
+    "categorical_hinge_loss",
     "ciou_loss",
     "cross_entropy",
     "cross_entropy_iou_loss_2d",
@@ -72,18 +82,22 @@ __all__ = [
     "data",
     "dice_loss",
     "diou_loss",
+    "dpo_loss",
     "frameworks",
     "generalized_box_iou",
     "giou_loss",
     "gradient",
+    "hinge_loss",
     "huber",
     "iou_loss",
     "log_cosh",
     "log_sigmoid",
     "log_softmax",
     "mae",
+    "margin_ranking_loss",
     "metrics",
     "mse",
+    "multi_margin_loss",
     "pinball_loss",
     "pixels",
     "plotting",
@@ -95,6 +109,7 @@ __all__ = [
     "softmax",
     "softmax_focal_loss",
     "sparse_categorical_cross_entropy",
+    "squared_hinge_loss",
     "symbolic",
     "training",
 ]

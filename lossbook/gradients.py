@@ -25,6 +25,8 @@ from lossbook import (
     classification,
     custom,
     focal,
+    margins,
+    preferences,
     regression,
     segmentation,
     sequence,
@@ -35,6 +37,7 @@ __all__ = ["central_difference", "gradient"]
 
 _FAMILIES = (
     regression, classification, focal, boxes, segmentation, sequence, custom,
+    margins, preferences,
 )
 
 

@@ -26,6 +26,14 @@ from lossbook.symbolic.classification import (
 )
 from lossbook.symbolic.custom import pinball_loss
 from lossbook.symbolic.focal import sigmoid_focal_loss, softmax_focal_loss
+from lossbook.symbolic.margins import (
+    categorical_hinge_loss,
+    hinge_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    squared_hinge_loss,
+)
+from lossbook.symbolic.preferences import bradley_terry_loss, dpo_loss
 from lossbook.symbolic.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.symbolic.segmentation import (
     cross_entropy_iou_loss_2d,
@@ -38,18 +46,24 @@ __all__ = [
     "LossDefinition",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "bradley_terry_loss",
     "categorical_cross_entropy",
+    "categorical_hinge_loss",
     "ciou_loss",
     "cross_entropy",
     "cross_entropy_iou_loss_2d",
     "dice_loss",
     "diou_loss",
+    "dpo_loss",
     "giou_loss",
+    "hinge_loss",
     "huber",
     "iou_loss",
     "log_cosh",
     "mae",
+    "margin_ranking_loss",
     "mse",
+    "multi_margin_loss",
     "pinball_loss",
     "sequence_cross_entropy",
     "sigmoid_focal_loss",
@@ -57,5 +71,6 @@ __all__ = [
     "soft_iou_loss",
     "softmax_focal_loss",
     "sparse_categorical_cross_entropy",
+    "squared_hinge_loss",
     "ulp_error",
 ]
