@@ -22,6 +22,9 @@ LOSSES = [
     "iou_loss", "giou_loss", "diou_loss", "ciou_loss",
     "dice_loss", "soft_iou_loss", "cross_entropy_iou_loss_2d",
     "sequence_cross_entropy", "ctc_loss",
+    "hinge_loss", "squared_hinge_loss", "categorical_hinge_loss",
+    "multi_margin_loss", "margin_ranking_loss", "bradley_terry_loss",
+    "dpo_loss",
 ]
 OTHERS = [
     "box_convert", "box_iou", "generalized_box_iou",
@@ -60,6 +63,13 @@ def test_target_comes_first(name):
     first, second = list(inspect.signature(getattr(lb, name)).parameters)[:2]
     if name == "ctc_loss":
         assert (first, second) == ("log_probs", "targets")
+    elif name == "margin_ranking_loss":
+        assert (first, second) == ("y_true", "x1")
+    elif name == "bradley_terry_loss":
+        assert (first, second) == ("scores_chosen", "scores_rejected")
+    elif name == "dpo_loss":
+        assert (first, second) == ("policy_chosen_logps",
+                                   "policy_rejected_logps")
     else:
         assert first in ("y_true", "boxes_true")
         assert second in ("y_pred", "y_prob", "logits", "boxes_pred")
