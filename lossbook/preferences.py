@@ -261,7 +261,11 @@ def dpo_loss(
 
     Notes
     -----
-    The value of TRL's ``DPOTrainer`` with ``loss_type="sigmoid"``.
+    With ``label_smoothing=0`` this is TRL's ``DPOTrainer`` loss
+    ``loss_type="sigmoid"``. Older TRL releases applied
+    ``label_smoothing`` inside that loss, as here (conservative DPO);
+    TRL 1.16.0 ignores it there and uses it only for its ``"robust"``,
+    ``"exo_pair"`` and ``"aot"`` losses (read in its ``dpo_trainer.py``).
     The inputs are meant to be *summed* log-probabilities, as in the DPO
     paper; averaging over tokens (as some trainers offer) gives a
     different loss, which no longer compares answers of different lengths
