@@ -57,9 +57,8 @@ def keras_case(case_id: str, function: str, loss, args, y_keras, p,
                reference: str, *, expect: str = "match") -> None:
     """Record the mean over samples of a Keras hinge's per-sample values.
 
-    On the torch backend Keras's ``result_type`` gives float32 for the
-    float64 tensors and the Python ``0.0`` of ``ops.maximum(..., 0.0)``
-    (measured: the output dtype is recorded), so these values carry
+    On the torch backend Keras returns these losses in float32 for
+    float64 tensors (the output dtype is recorded), so these values carry
     float32 rounding. They are kept apart from the float64 cases and
     compared at float32 precision by tests/test_margins.py.
     """
@@ -126,6 +125,26 @@ def ranking(rng: np.random.Generator) -> None:
                 (a if which == "x1" else b).grad,
                 f"autograd of F.margin_ranking_loss(margin={margin}) in "
                 f"{which}", kind="gradient")
+
+
+def kinks() -> None:
+    """Autograd exactly at a kink: PyTorch's clamp passes 0, as lossbook."""
+    y, a, b = np.array([1.0, -1.0]), np.array([0.5, 0.0]), np.array([0.0,
+                                                                    0.5])
+    at = t(a, grad=True)
+    F.margin_ranking_loss(at, t(b), t(y), margin=0.5,
+                          reduction="sum").backward()
+    add(M + "margin_ranking_loss", [y, a, b],
+        {"margin": 0.5, "reduction": "sum", "wrt": "x1"}, at.grad,
+        "autograd of F.margin_ranking_loss at the kink (-y(x1 - x2) + m = 0)",
+        kind="gradient")
+    named("torch-ranking-kink-grad")
+    z = np.array([[1.0, 0.0, -3.0]])
+    add(M + "multi_margin_loss", [[0], z], {"reduction": "sum"},
+        grad_of(lambda x: F.multi_margin_loss(x, t([0]), reduction="sum"), z),
+        "autograd of F.multi_margin_loss at the kink (z_0 - z_1 = margin)",
+        kind="gradient")
+    named("torch-multi-margin-kink-grad")
 
 
 def hinge_embedding(rng: np.random.Generator) -> None:
@@ -196,6 +215,7 @@ def main() -> None:
     for section in (multi_margin, ranking, hinge_embedding, keras_hinges,
                     optax_hinge):
         section(rng)
+    kinks()
     header = {
         "generated_by": "tools/make_reference_values_margins.py",
         "torch": torch.__version__,
