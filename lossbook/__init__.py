@@ -51,6 +51,14 @@ from lossbook.likelihoods import (
     nll_loss,
     poisson_nll_loss,
 )
+from lossbook.margins import (
+    categorical_hinge_loss,
+    hinge_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    squared_hinge_loss,
+)
+from lossbook.preferences import bradley_terry_loss, dpo_loss
 from lossbook.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.segmentation import (
     cross_entropy_iou_loss_2d,
@@ -70,7 +78,9 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "box_convert",
     "box_iou",
+    "bradley_terry_loss",
     "categorical_cross_entropy",
+    "categorical_hinge_loss",
     "ciou_loss",
     "cross_entropy",
     "cross_entropy_iou_loss_2d",
@@ -80,11 +90,13 @@ __all__ = [
     "dice_loss",
     "diou_loss",
     "distillation_loss",
+    "dpo_loss",
     "frameworks",
     "gaussian_nll_loss",
     "generalized_box_iou",
     "giou_loss",
     "gradient",
+    "hinge_loss",
     "huber",
     "iou_loss",
     "kl_divergence",
@@ -93,9 +105,11 @@ __all__ = [
     "log_softmax",
     "mae",
     "mape",
+    "margin_ranking_loss",
     "metrics",
     "mse",
     "msle",
+    "multi_margin_loss",
     "nll_loss",
     "pinball_loss",
     "pixels",
@@ -109,6 +123,7 @@ __all__ = [
     "softmax",
     "softmax_focal_loss",
     "sparse_categorical_cross_entropy",
+    "squared_hinge_loss",
     "symbolic",
     "training",
 ]

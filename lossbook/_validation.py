@@ -60,6 +60,7 @@ __all__ = [
     "check_sequence",
     "check_shape",
     "check_state",
+    "check_values_in",
     "common_dtype",
     "reduce",
     "reduce_gradient",
@@ -934,3 +935,25 @@ def reduce_gradient(
         return grad
     denom = weights.sum(dtype=grad.dtype) if weights is not None else count
     return grad / grad.dtype.type(denom)
+
+
+def check_values_in(
+    x: np.ndarray, name: str, allowed: tuple[float, ...], hint: str = ""
+) -> np.ndarray:
+    """Every entry of ``x`` is one of ``allowed`` (e.g. labels -1 and +1).
+
+    ``hint`` is appended to the message, e.g. how to convert 0/1 labels.
+
+    >>> check_values_in(np.array([-1.0, 1.0]), "y_true", (-1.0, 1.0))
+    array([-1.,  1.])
+    """
+    bad = ~np.isin(x, allowed)
+    if bad.any():
+        values = ", ".join(f"{v:g}" for v in allowed)
+        first = x[bad].flat[0]
+        extra = f"; {hint}" if hint else ""
+        raise ValueError(
+            f"{name} must hold only the values {{{values}}}, got "
+            f"{first:g}{extra}"
+        )
+    return x

@@ -9,6 +9,8 @@ experiment runs in well under a second.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from lossbook._validation import (
@@ -19,14 +21,20 @@ from lossbook._validation import (
 )
 
 __all__ = [
+    "PreferencePairs",
     "box_pairs",
     "ctc_toy_task",
     "imbalanced_binary",
     "polynomial_data",
+    "preference_pairs",
     "random_boxes",
     "regression_with_outliers",
     "three_class_blobs",
+    "toy_expected_length",
     "toy_masks",
+    "toy_policy_kl",
+    "toy_sequence_logps",
+    "toy_sequence_logps_grad",
     "toy_token_sequences",
     "train_val_split",
 ]
@@ -709,3 +717,206 @@ def distillation_task(
     return {"X_train": X_train, "y_train": y_train, "X_test": X_test,
             "y_test": y_test, "teacher_train": t_train,
             "teacher_test": t_test}
+# ---------------------------------------------------------------------------
+# preference pairs over short sequences, for a toy policy trained with DPO
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreferencePairs:
+    """Pairs of token sequences, the preferred one first.
+
+    The sequences come from a *unigram policy*: at each of at most
+    ``max_length`` steps it draws a token or the end symbol (index
+    ``vocab_size``) from ``softmax(logits)``; a sequence that reaches
+    ``max_length`` tokens stops without an end symbol. Under such a
+    policy a sequence's log-probability is ``counts @ log_softmax(logits)``,
+    where ``counts`` counts each token and the end symbol in it.
+
+    Attributes
+    ----------
+    chosen, rejected : ndarray of shape (n, max_length), int64
+        The tokens, ``-1`` after the end.
+    chosen_counts, rejected_counts : ndarray of shape (n, vocab_size + 1)
+        How often each token and the end symbol occur in each sequence.
+    ref_logits : ndarray of shape (vocab_size + 1,)
+        The reference policy that drew every sequence.
+    max_length : int
+    good_token : int
+        The token whose count is the true reward.
+    """
+
+    chosen: np.ndarray
+    rejected: np.ndarray
+    chosen_counts: np.ndarray
+    rejected_counts: np.ndarray
+    ref_logits: np.ndarray
+    max_length: int
+    good_token: int
+
+    @property
+    def chosen_lengths(self) -> np.ndarray:
+        """Number of tokens (the end symbol excluded) of each chosen one."""
+        return (self.chosen >= 0).sum(axis=1)
+
+    @property
+    def rejected_lengths(self) -> np.ndarray:
+        """Number of tokens of each rejected sequence."""
+        return (self.rejected >= 0).sum(axis=1)
+
+    def reward(self, counts: np.ndarray) -> np.ndarray:
+        """The true reward of sequences given by their counts."""
+        return np.asarray(counts)[..., self.good_token]
+
+
+def _toy_log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _draw_sequences(rng, probs, n, max_length):
+    end = len(probs) - 1
+    tokens = np.full((n, max_length), -1, dtype=np.int64)
+    counts = np.zeros((n, end + 1), dtype=np.int64)
+    for i in range(n):
+        for step in range(max_length):
+            symbol = int(rng.choice(end + 1, p=probs))
+            counts[i, symbol] += 1
+            if symbol == end:
+                break
+            tokens[i, step] = symbol
+    return tokens, counts
+
+
+def preference_pairs(
+    n: int = 256,
+    *,
+    vocab_size: int = 4,
+    max_length: int = 8,
+    end_prob: float = 0.2,
+    seed: int = 0,
+) -> PreferencePairs:
+    """Synthetic preferences between sequences of a reference policy.
+
+    Both sequences of a pair are drawn from a unigram reference policy
+    (tokens equally likely, the end symbol with probability ``end_prob``
+    at each step); the one with more of the ``good_token`` (token 0) is
+    preferred, and pairs that tie are drawn again. Longer sequences
+    have more chances to hold the good token, so, as in real preference
+    data, the preferred answer tends to be the longer one.
+
+    Examples
+    --------
+    >>> pairs = preference_pairs(4, seed=1)
+    >>> pairs.chosen_counts.shape
+    (4, 5)
+    >>> bool((pairs.reward(pairs.chosen_counts)
+    ...       > pairs.reward(pairs.rejected_counts)).all())
+    True
+    """
+    n = _count(n, "n")
+    vocab_size = _count(vocab_size, "vocab_size", minimum=2)
+    max_length = _count(max_length, "max_length")
+    end_prob = check_scalar(end_prob, "end_prob", min_val=0.0, max_val=1.0,
+                            include_min=False, include_max=False)
+    rng = _rng(seed)
+    probs = np.append(np.full(vocab_size, (1 - end_prob) / vocab_size),
+                      end_prob)
+    good = 0
+    kept: list[tuple] = []
+    while len(kept) < n:
+        tok, cnt = _draw_sequences(rng, probs, 2 * n, max_length)
+        for a, b in zip(range(0, 2 * n, 2), range(1, 2 * n, 2), strict=True):
+            if cnt[a, good] != cnt[b, good] and len(kept) < n:
+                first, second = (a, b) if cnt[a, good] > cnt[b, good] else (
+                    b, a)
+                kept.append((tok[first], tok[second], cnt[first],
+                             cnt[second]))
+    chosen, rejected, c_counts, r_counts = (np.array(x) for x in zip(*kept,
+                                                                     strict=True))
+    return PreferencePairs(chosen, rejected, c_counts, r_counts,
+                           np.log(probs), max_length, good)
+
+
+def toy_sequence_logps(
+    logits: np.ndarray, counts: np.ndarray, *, average: bool = False
+) -> np.ndarray:
+    r"""Log-probabilities of sequences under a unigram policy.
+
+    :math:`\log\pi(y) = \sum_k n_k(y) \log\operatorname{softmax}(\theta)_k`
+    with :math:`n_k(y)` the counts; ``average=True`` divides by the number
+    of symbols scored (tokens and end symbol), as trainers that average
+    token log-probabilities do.
+
+    Examples
+    --------
+    >>> lp = toy_sequence_logps(np.zeros(3), np.array([[2, 0, 1]]))
+    >>> round(float(lp[0]), 6)  # 3 log(1/3)
+    -3.295837
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    logps = counts @ _toy_log_softmax(np.asarray(logits, dtype=np.float64))
+    return logps / counts.sum(axis=-1) if average else logps
+
+
+def toy_sequence_logps_grad(
+    logits: np.ndarray, counts: np.ndarray, *, average: bool = False
+) -> np.ndarray:
+    r"""d log pi(y) / d logits for each sequence, shape ``counts.shape``.
+
+    :math:`n_k(y) - |y|\,p_k`, with :math:`|y| = \sum_k n_k(y)` and
+    :math:`p = \operatorname{softmax}(\theta)`; divided by :math:`|y|`
+    when ``average``.
+
+    Examples
+    --------
+    >>> toy_sequence_logps_grad(np.zeros(2), np.array([[1, 1]])).tolist()
+    [[0.0, 0.0]]
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    probs = np.exp(_toy_log_softmax(np.asarray(logits, dtype=np.float64)))
+    length = counts.sum(axis=-1, keepdims=True)
+    grad = counts - length * probs
+    return grad / length if average else grad
+
+
+def _alive_steps(end_prob: float, max_length: int) -> float:
+    """Expected number of draws: sum over t < L of (1 - p_end)^t."""
+    keep = 1.0 - end_prob
+    return float(sum(keep**t for t in range(max_length)))
+
+
+def toy_policy_kl(
+    logits: np.ndarray, ref_logits: np.ndarray, max_length: int
+) -> float:
+    r"""KL(pi || pi_ref) between two unigram policies' sequence laws.
+
+    Each draw contributes the KL of the two symbol distributions, and the
+    policy makes :math:`\sum_{t < L} (1 - p_\text{end})^t` draws on
+    average, so the sequence KL is their product (exact, by the chain
+    rule of the KL divergence).
+
+    Examples
+    --------
+    >>> toy_policy_kl(np.zeros(3), np.zeros(3), 5)
+    0.0
+    """
+    log_p = _toy_log_softmax(np.asarray(logits, dtype=np.float64))
+    log_q = _toy_log_softmax(np.asarray(ref_logits, dtype=np.float64))
+    per_draw = float(np.sum(np.exp(log_p) * (log_p - log_q)))
+    return per_draw * _alive_steps(float(np.exp(log_p[-1])),
+                                   _count(max_length, "max_length"))
+
+
+def toy_expected_length(logits: np.ndarray, max_length: int) -> float:
+    """Expected number of tokens (end symbol excluded) a policy writes.
+
+    Examples
+    --------
+    >>> round(toy_expected_length(np.log([0.5, 0.5]), 3), 6)  # .5+.25+.125
+    0.875
+    """
+    log_p = _toy_log_softmax(np.asarray(logits, dtype=np.float64))
+    keep = 1.0 - float(np.exp(log_p[-1]))
+    return float(sum(keep**t for t in range(1, _count(max_length,
+                                                      "max_length") + 1)))

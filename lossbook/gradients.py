@@ -26,6 +26,8 @@ from lossbook import (
     custom,
     focal,
     likelihoods,
+    margins,
+    preferences,
     regression,
     segmentation,
     sequence,
@@ -37,6 +39,7 @@ __all__ = ["central_difference", "gradient"]
 _FAMILIES = (
     regression, classification, focal, boxes, segmentation, sequence, custom,
     likelihoods,
+    margins, preferences,
 )
 
 

@@ -24,6 +24,9 @@ LOSSES = [
     "sequence_cross_entropy", "ctc_loss",
     "nll_loss", "kl_divergence", "distillation_loss", "gaussian_nll_loss",
     "poisson_nll_loss", "mape", "msle",
+    "hinge_loss", "squared_hinge_loss", "categorical_hinge_loss",
+    "multi_margin_loss", "margin_ranking_loss", "bradley_terry_loss",
+    "dpo_loss",
 ]
 OTHERS = [
     "box_convert", "box_iou", "generalized_box_iou",
@@ -67,6 +70,13 @@ def test_target_comes_first(name):
         assert (first, second) == ("teacher_logits", "student_logits")
     elif name == "nll_loss":
         assert (first, second) == ("y_true", "log_probs")
+    elif name == "margin_ranking_loss":
+        assert (first, second) == ("y_true", "x1")
+    elif name == "bradley_terry_loss":
+        assert (first, second) == ("scores_chosen", "scores_rejected")
+    elif name == "dpo_loss":
+        assert (first, second) == ("policy_chosen_logps",
+                                   "policy_rejected_logps")
     else:
         assert first in ("y_true", "boxes_true")
         assert second in ("y_pred", "y_prob", "logits", "boxes_pred")

@@ -100,6 +100,8 @@ GOOD = [
     (v.check_shape, (np.zeros(()), "a", [(), (3,)]), {}, np.zeros(())),
     (v.check_shape, (np.zeros(3), "a", [(), (3,)]), {}, np.zeros(3)),
     (v.check_state, (True, "never shown"), {}, None),
+    (v.check_values_in, (np.array([1.0, -1.0]), "y", (-1.0, 1.0)), {},
+     np.array([1.0, -1.0])),
 ]
 
 # (checker, args, kwargs, exception, message pattern naming the argument)
@@ -325,6 +327,9 @@ BAD = [
      r"b must have shape \(\.\.\., 4\), got shape \(\)"),
     (v.check_state, (False, "RunningMean needs an update first"), {},
      ValueError, "RunningMean needs an update first"),
+    (v.check_values_in, (np.array([1.0, 0.0]), "y_true", (-1.0, 1.0),
+                         "use 2 * y - 1"), {}, ValueError,
+     r"y_true must hold only the values \{-1, 1\}, got 0; use 2 \* y - 1"),
 ]
 
 

@@ -35,6 +35,14 @@ from lossbook.symbolic.likelihoods import (
     nll_loss,
     poisson_nll_loss,
 )
+from lossbook.symbolic.margins import (
+    categorical_hinge_loss,
+    hinge_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    squared_hinge_loss,
+)
+from lossbook.symbolic.preferences import bradley_terry_loss, dpo_loss
 from lossbook.symbolic.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.symbolic.segmentation import (
     cross_entropy_iou_loss_2d,
@@ -47,23 +55,29 @@ __all__ = [
     "LossDefinition",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "bradley_terry_loss",
     "categorical_cross_entropy",
+    "categorical_hinge_loss",
     "ciou_loss",
     "cross_entropy",
     "cross_entropy_iou_loss_2d",
     "dice_loss",
     "diou_loss",
     "distillation_loss",
+    "dpo_loss",
     "gaussian_nll_loss",
     "giou_loss",
+    "hinge_loss",
     "huber",
     "iou_loss",
     "kl_divergence",
     "log_cosh",
     "mae",
     "mape",
+    "margin_ranking_loss",
     "mse",
     "msle",
+    "multi_margin_loss",
     "nll_loss",
     "pinball_loss",
     "poisson_nll_loss",
@@ -73,5 +87,6 @@ __all__ = [
     "soft_iou_loss",
     "softmax_focal_loss",
     "sparse_categorical_cross_entropy",
+    "squared_hinge_loss",
     "ulp_error",
 ]
