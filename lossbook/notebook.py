@@ -33,12 +33,12 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
 
     Notes
     -----
-    With MyST-NB installed this is :func:`myst_nb.glue` itself, so the
+    With MyST-NB installed this is ``myst_nb.glue`` itself, so the
     stored outputs are the ones the book's build reads. Without it the
     value is only displayed (when ``display`` is true).
 
     A real number (a Python or NumPy float) is stored rounded to
-    :data:`SIGNIFICANT_DIGITS` significant digits. NumPy's vectorised
+    ``SIGNIFICANT_DIGITS`` significant digits. NumPy's vectorised
     ``exp`` and ``log`` may differ in the last bit between processors;
     rounding keeps the stored outputs, which the tests compare exactly,
     the same on every machine. The prose shows at most a few digits.
