@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements/lock.txt
 JB     := $(BIN)/jupyter-book
 
-.PHONY: book test outputs lock bench lint clean help
+.PHONY: book test outputs lock bench lint clean help lab
 
 help:
 	@echo "make book     build the HTML site into _build/html"
@@ -16,6 +16,7 @@ help:
 	@echo "make outputs  re-execute the chapters and store their outputs"
 	@echo "make bench    time lossbook against naive NumPy (and PyTorch if present)"
 	@echo "make lock     regenerate $(LOCK) from pyproject.toml"
+	@echo "make lab      open the chapters in JupyterLab (from .venv)"
 
 $(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +33,10 @@ test: $(STAMP)
 
 outputs: $(STAMP)
 	$(BIN)/python tools/refresh_outputs.py $(NB)
+
+# the chapters in JupyterLab, run from .venv with lossbook installed
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=chapters
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py

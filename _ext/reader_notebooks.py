@@ -158,6 +158,11 @@ class Resolver:
     def ref(self, body: str) -> str:
         text, target = _split_target(body)
         docname, anchor, title = self._label(target)
+        for kind, word in (("exercise", "Exercise"), ("figure", "Fig."),
+                           ("table", "Table")):
+            number = self._fignumber(docname, kind, anchor)
+            if number:  # the site shows these as "Exercise 4.1"
+                return text or f"{word} {number}"
         number = self._secnumber(docname, anchor)
         shown = text or title
         return f"*{shown}* (§{number})" if number else f"*{shown}*"
@@ -318,7 +323,8 @@ def _format_entry(entry) -> str:
 
     style = find_plugin("pybtex.style.formatting", "plain")()
     formatted = next(iter(style.format_entries([entry])))
-    return formatted.text.render_as("markdown").replace("\\", "")
+    text = formatted.text.render_as("markdown").replace("\\", "")
+    return re.sub(r"\burl (\S+?)(,|$)", r"<\1>\2", text.replace("\n", " "))
 
 
 # directives ------------------------------------------------------------

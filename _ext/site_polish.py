@@ -11,6 +11,8 @@ After the HTML is written (and its math rendered by ``static_math``):
 - Sphinx's search script and index load on the search page only; the
   theme loaded them everywhere for a search-as-you-type mode the book
   does not use;
+- the primary sidebar is a landmark, the search field button is named by
+  its visible text, and citation lists lose ARIA roles that misstate them;
 - every table sits in a box that scrolls sideways when the table is wider
   than the column (``lossbook.js`` makes such a box keyboard-reachable);
 - source maps are deleted and the comments that point at them removed;
@@ -46,6 +48,8 @@ PRIVATE_USE = re.compile(r'content:\s*"\\([ef][0-9a-f]{3})"')
 FONT_SRC = re.compile(
     r'src:url\((?P<path>[^)]*webfonts/[\w-]+)\.woff2\) format\("woff2"\),'
     r'url\((?P=path)\.ttf\) format\("truetype"\)')
+SEARCH_FIELD_LABEL = re.compile(
+    r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="[^"]*"')
 IMG = re.compile(r"<img\b(?P<attrs>[^>]*?)\s*/?>")
 
 
@@ -92,8 +96,25 @@ def _lazy_images(page: str, path: Path) -> str:
     return IMG.sub(lazy, page)
 
 
+def _landmarks_and_names(page: str) -> str:
+    """The sidebar is a landmark; buttons are named by their visible text."""
+    page = page.replace(
+        '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar">',
+        '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar" '
+        'role="complementary" aria-label="Book navigation">')
+    # a citation list marked up as an ARIA list of "doc-biblioentry"
+    # items is misread (axe: a critical aria-required-children); plain
+    # markup reads as a numbered list of references
+    page = page.replace('<div role="list" class="citation-list">',
+                        '<div class="citation-list">')
+    page = page.replace(' role="doc-biblioentry"', "")
+    # "Search Ctrl+K" is the visible name; aria-label="Search" hid half
+    return SEARCH_FIELD_LABEL.sub(r"\1", page)
+
+
 def polish_page(page: str, path: Path) -> str:
     """The finished HTML of one page (``path`` locates its images)."""
+    page = _landmarks_and_names(page)
     page = FONTAWESOME.sub("", page)
     page = SEARCH_ASSETS.sub("", page)
     page = _lazy_images(page, path)
@@ -136,7 +157,8 @@ def subset_fonts(webfonts: Path, codepoints: set[int]) -> None:
 
     for path in webfonts.glob("*.ttf"):
         font = TTFont(path)
-        keep = [c for c in codepoints if c in font.getBestCmap()]
+        cmap = font.getBestCmap() or {}
+        keep = [c for c in codepoints if c in cmap]
         options = subset.Options()
         options.notdef_outline = True
         options.name_IDs = ["*"]

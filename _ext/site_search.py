@@ -28,23 +28,33 @@ SCRIPT_FILE = "lossbook-search.js"
 STATIC = Path(__file__).resolve().parent / "static"
 
 # markup whose text is not prose a reader searches for
-NOISE = ("script", "style", "nav", "svg", ".toctree-wrapper", ".headerlink",
-         ".cell_input", "pre", "#jb-print-docs-body", ".eqno",
-         "button", ".footnote-list", ".sd-tab-set")
+NOISE = ("script", "style", "nav", ".toctree-wrapper", ".headerlink",
+         ".cell_input", "pre", "#jb-print-docs-body", ".eqno", "div.math",
+         "button", ".footnote-list", ".sd-tab-set", "figure img")
 NAME_RUN = re.compile(r"\b(?:[A-Z][a-z]+[-–])+[A-Z][a-z]+\b")
 SPACE = re.compile(r"\s+")
 
 
+BLOCKS = ("p", "li", "dt", "dd", "tr", "th", "td", "div", "section",
+          "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption")
+
+
 def _text(node: Tag) -> str:
-    return SPACE.sub(" ", node.get_text(" ", strip=True)).strip()
+    return SPACE.sub(" ", node.get_text("")).strip()
 
 
-def _math_to_text(root: Tag) -> None:
-    """Each rendered formula becomes the text of its MathML."""
+def _prepare(root: Tag) -> None:
+    """Formulas become the text of their MathML (display formulas go, as
+    they read badly as text); block elements are kept apart by a space."""
+    for selector in NOISE:
+        for node in root.select(selector):
+            node.decompose()
     for container in root.select("mjx-container"):
         mml = container.find("mjx-assistive-mml")
-        container.replace_with(" " + (mml.get_text("", strip=True)
-                                      if mml else "") + " ")
+        container.replace_with(mml.get_text("", strip=True) if mml else "")
+    for block in root.find_all(BLOCKS):
+        block.insert(0, " ")
+        block.append(" ")
 
 
 def aliases(term: str) -> list[str]:
@@ -80,10 +90,7 @@ def page_records(html: str, url: str, kind: str, order: int) -> list[dict]:
     article = soup.select_one("article.bd-article") or soup.body
     if article is None:
         return []
-    for selector in NOISE:
-        for node in article.select(selector):
-            node.decompose()
-    _math_to_text(article)
+    _prepare(article)
     page_title = ""
     first = article.find(re.compile(r"h1"))
     if first is not None:

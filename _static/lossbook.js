@@ -44,7 +44,7 @@
   const focusableScrollBoxes = () => {
     const boxes = document.querySelectorAll(".bd-article .lb-scroll, .bd-article div.math");
     for (const box of boxes) {
-      if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) {
+      if (box.scrollWidth > box.clientWidth && !box.hasAttribute("tabindex")) {
         box.setAttribute("tabindex", "0");
         if (box.classList.contains("lb-scroll")) {
           box.setAttribute("role", "region");

@@ -173,7 +173,7 @@
     status.textContent = "";
     status.insertAdjacentHTML(
       "beforeend",
-      `${results.length} ${results.length === 1 ? "section matches" : "sections match"} ${quoted}, the section that explains it first.`,
+      `${results.length} ${results.length === 1 ? "section matches" : "sections match"} ${quoted}.`,
     );
     const list = document.createElement("ul");
     list.className = "search lb-results";

@@ -15,7 +15,10 @@ import gzip
 import http.server
 import io
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -23,7 +26,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
-NODE_DIR = ROOT / "_build" / "node"
 CHROMIUM = Path("/usr/bin/chromium")
 # page -> (bytes on the wire, requests, first paint ms, math ready ms)
 STATS: dict[str, tuple[int, int, float, float | None]] = {}
@@ -83,6 +85,74 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
 
+class ReaderEnvironment:
+    """A fresh venv with only the site's lossbook wheel and a runner.
+
+    Created in the background as soon as the session starts; ``wait``
+    returns its Python once the install has finished.
+    """
+
+    def __init__(self):
+        self.folder: Path | None = None
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        wheels = sorted((SITE / "_downloads").glob("lossbook-*.whl"))
+        if not wheels:
+            return
+        self.folder = Path(tempfile.mkdtemp(prefix="lossbook-reader-"))
+        venv = self.folder / "venv"
+        python = venv / "bin" / "python"
+        script = (
+            f"{sys.executable} -m venv {venv} && "
+            f"{python} -m pip install --quiet --disable-pip-version-check "
+            f"-c {ROOT / 'requirements' / 'lock.txt'} "
+            f"{wheels[-1]} nbclient ipykernel")
+        self.log = open(self.folder / "install.log", "w")
+        self.process = subprocess.Popen(
+            ["bash", "-c", script], stdout=self.log, stderr=subprocess.STDOUT,
+            env=self.environment(self.folder))
+
+    def environment(self, folder: Path) -> dict:
+        # no user-level Jupyter kernels or settings may leak in
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("JUPYTER", "PYTHON", "VIRTUAL_ENV"))}
+        env["JUPYTER_DATA_DIR"] = str(folder / "jupyter-data")
+        env["JUPYTER_CONFIG_DIR"] = str(folder / "jupyter-config")
+        env["IPYTHONDIR"] = str(folder / "ipython")
+        return env
+
+    def wait(self) -> Path:
+        if self.process is None:
+            raise RuntimeError("no lossbook wheel in _build/html/_downloads")
+        code = self.process.wait(timeout=900)
+        self.log.close()
+        if code != 0:
+            raise RuntimeError("installing the wheel failed:\n"
+                               + (self.folder / "install.log").read_text())
+        return self.folder / "venv" / "bin" / "python"
+
+    def remove(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+reader_env = ReaderEnvironment()
+
+
+def pytest_sessionstart(session):
+    wanted = any("test_download_runs" in str(a) or a.rstrip("/").endswith(
+        "site") for a in session.config.args)
+    if wanted:
+        reader_env.start()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reader_env.remove()
+
+
 @pytest.fixture(scope="session")
 def server():
     handler = functools.partial(_SiteHandler, directory=str(SITE))
@@ -107,6 +177,16 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, from the npm package the build installed."""
+    from node_tools import ensure_node_packages
+
+    folder = ensure_node_packages()
+    return (folder / "node_modules" / "axe-core" / "axe.min.js").read_text(
+        encoding="utf-8")
 
 
 def pytest_terminal_summary(terminalreporter):

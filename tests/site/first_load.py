@@ -25,9 +25,9 @@ SLOW_4G = {
 
 # Runs before any script of the page. At every frame it notes whether some
 # math element shows TeX source (delimiters or commands) rather than
-# rendered math (an <svg> or MathJax's <mjx-container>), until the page has loaded and no such
-# element is left. The last frame with raw TeX, against the first
-# contentful paint, is how long a reader looks at TeX source.
+# rendered math (an <svg> or MathJax's <mjx-container>), until the page
+# has loaded and no such element is left. The last frame with raw TeX,
+# against the first contentful paint, is how long a reader looks at TeX.
 MATH_PROBE = r"""
 (() => {
   const state = {count: 0, lastRaw: null, done: false};
