@@ -152,8 +152,12 @@ def slim_icons(outdir: Path) -> set[int]:
 
 def subset_fonts(webfonts: Path, codepoints: set[int]) -> None:
     """Cut each Font Awesome font to ``codepoints``; drop the WOFF2 copies."""
+    import logging
+
     from fontTools import subset
     from fontTools.ttLib import TTFont
+
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
     for path in webfonts.glob("*.ttf"):
         font = TTFont(path)

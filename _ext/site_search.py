@@ -27,10 +27,22 @@ INDEX_FILE = "lossbook-search.json"
 SCRIPT_FILE = "lossbook-search.js"
 STATIC = Path(__file__).resolve().parent / "static"
 
-# markup whose text is not prose a reader searches for
-NOISE = ("script", "style", "nav", ".toctree-wrapper", ".headerlink",
-         ".cell_input", "pre", "#jb-print-docs-body", ".eqno", "div.math",
-         "button", ".footnote-list", ".sd-tab-set", "figure img")
+# markup whose text is not prose a reader searches for: these elements,
+# elements of these classes, and display formulas
+NOISE_TAGS = {"script", "style", "nav", "pre", "button", "img"}
+NOISE_CLASSES = {"toctree-wrapper", "headerlink", "cell_input", "eqno",
+                 "footnote-list", "sd-tab-set"}
+
+
+def _is_noise(tag: Tag) -> bool:
+    classes = set(tag.get("class") or ())
+    return (tag.name in NOISE_TAGS or bool(classes & NOISE_CLASSES)
+            or (tag.name == "div" and "math" in classes)
+            or tag.get("id") == "jb-print-docs-body")
+# the drawn formulas (their MathML stays) and the page's glyph cache are
+# most of a page's bytes and none of its text; dropping them before
+# parsing makes the index several times faster to build
+SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 NAME_RUN = re.compile(r"\b(?:[A-Z][a-z]+[-–])+[A-Z][a-z]+\b")
 SPACE = re.compile(r"\s+")
 
@@ -46,10 +58,10 @@ def _text(node: Tag) -> str:
 def _prepare(root: Tag) -> None:
     """Formulas become the text of their MathML (display formulas go, as
     they read badly as text); block elements are kept apart by a space."""
-    for selector in NOISE:
-        for node in root.select(selector):
+    for node in root.find_all(_is_noise):
+        if not node.decomposed:
             node.decompose()
-    for container in root.select("mjx-container"):
+    for container in root.find_all("mjx-container"):
         mml = container.find("mjx-assistive-mml")
         container.replace_with(mml.get_text("", strip=True) if mml else "")
     for block in root.find_all(BLOCKS):
@@ -80,14 +92,18 @@ def _own_text(section: Tag) -> tuple[str, list[str]]:
                                       for c in ("py", "glossary")):
             continue  # indexed as entries of their own
         parts.append(_text(child))
-        bold += [_text(b) for b in child.select("strong, dfn")]
+        bold += [_text(b) for b in child.find_all(["strong", "dfn"])]
     return SPACE.sub(" ", " ".join(parts)).strip(), bold
 
 
 def page_records(html: str, url: str, kind: str, order: int) -> list[dict]:
     """The search records of one page."""
-    soup = BeautifulSoup(html, "html.parser")
-    article = soup.select_one("article.bd-article") or soup.body
+    start = html.find('<article class="bd-article"')
+    end = html.find("</article>", start)
+    if start >= 0 and end >= 0:
+        html = html[start:end + len("</article>")]
+    soup = BeautifulSoup(SVG.sub("", html), "html.parser")
+    article = soup.select_one("article.bd-article") or soup
     if article is None:
         return []
     _prepare(article)
