@@ -161,7 +161,7 @@ def _search(tab, server, query: str) -> tuple[str, list[dict]]:
     status = tab.inner_text("#lb-search-status")
     results = tab.evaluate("""() => [...document.querySelectorAll(
         'ul.search li')].map(li => ({
-          href: li.querySelector('a').getAttribute('href'),
+          href: li.querySelector("a").getAttribute("href").replace(/^\.\//, ""),
           title: li.querySelector('a').textContent,
           preview: li.querySelector('.lb-preview').textContent}))""")
     return status, results
