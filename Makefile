@@ -20,7 +20,7 @@ PYCHECK := import sys; need = tuple(map(int, "$(NEED_PY)".split("."))); \
   f"lossbook needs Python $(NEED_PY) or newer; {sys.executable} is " \
   f"{sys.version.split()[0]}. Run e.g. `make PYTHON=python$(NEED_PY) book`.")
 
-.PHONY: book test outputs lock bench lint clean distclean help check-python
+.PHONY: book test outputs lock bench lint clean distclean help check-python lab
 
 help:
 	@echo "make book       build the HTML site into _build/html"
@@ -30,6 +30,7 @@ help:
 	@echo "make bench      time and measure the memory of lossbook against naive NumPy (and PyTorch if installed)"
 	@echo "make lock       regenerate $(LOCK) from pyproject.toml"
 	@echo "make clean      remove built files and caches (keeps .venv)"
+	@echo "make lab        open the chapters in JupyterLab (from .venv)"
 	@echo "make distclean  clean, and remove .venv and pip's build/ too"
 	@echo "Python $(NEED_PY) or newer is needed; choose one with PYTHON=..."
 
@@ -61,6 +62,10 @@ test: $(STAMP)
 
 outputs: $(STAMP)
 	$(BIN)/python tools/refresh_outputs.py $(NB)
+
+# the chapters in JupyterLab, run from .venv with lossbook installed
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=chapters
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
