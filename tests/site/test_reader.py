@@ -159,9 +159,10 @@ def _search(tab, server, query: str) -> tuple[str, list[dict]]:
                           "'#lb-search-status'); return s && s.textContent"
                           " && !s.textContent.startsWith('Searching'); }")
     status = tab.inner_text("#lb-search-status")
-    results = tab.evaluate("""() => [...document.querySelectorAll(
+    results = tab.evaluate(r"""() => [...document.querySelectorAll(
         'ul.search li')].map(li => ({
-          href: li.querySelector("a").getAttribute("href").replace(/^\.\//, ""),
+          href: li.querySelector("a").getAttribute("href")
+                  .replace(/^\.\//, ""),
           title: li.querySelector('a').textContent,
           preview: li.querySelector('.lb-preview').textContent}))""")
     return status, results
