@@ -178,7 +178,7 @@ def nll_loss(
 
     .. math::
 
-        \ell_n = -w_{y_n}\,\texttt{log\_probs}_{n, y_n},
+        \ell_n = -w_{y_n}\,\mathtt{log\_probs}_{n, y_n},
         \qquad \text{"mean"}:\ \frac{\sum_n \ell_n}{\sum_n w_{y_n}}
 
     over the samples whose label is not ``ignore_index``.
@@ -316,7 +316,7 @@ def kl_divergence(
     .. math::
 
         \ell_n = \sum_c y_{n,c} \log\frac{y_{n,c}}{p_{n,c}},
-        \qquad y = \texttt{y\_true},\ p = \texttt{y\_prob},
+        \qquad y = \mathtt{y\_true},\ p = \mathtt{y\_prob},
 
     with :math:`0 \log 0 = 0`; a class with :math:`y > 0 = p` costs
     :math:`\infty`.
@@ -805,7 +805,7 @@ def poisson_nll_loss(
 
     .. math::
 
-        \ell = e^{\hat y} - y\,\hat y \quad (\texttt{log\_input}),
+        \ell = e^{\hat y} - y\,\hat y \quad (\mathtt{log\_input}),
         \qquad
         \ell = \hat y - y \log \hat y \quad (\text{otherwise}),
 
