@@ -42,6 +42,12 @@ from lossbook.classification import (
 )
 from lossbook.ctc import ctc_gradient, ctc_loss
 from lossbook.custom import pinball_loss
+from lossbook.embeddings import (
+    contrastive_loss,
+    cosine_embedding_loss,
+    info_nce_loss,
+    triplet_margin_loss,
+)
 from lossbook.focal import sigmoid_focal_loss, softmax_focal_loss
 from lossbook.gradients import gradient
 from lossbook.regression import huber, log_cosh, mae, mse, smooth_l1
@@ -65,6 +71,8 @@ __all__ = [
     "box_iou",
     "categorical_cross_entropy",
     "ciou_loss",
+    "contrastive_loss",
+    "cosine_embedding_loss",
     "cross_entropy",
     "cross_entropy_iou_loss_2d",
     "ctc_gradient",
@@ -77,6 +85,7 @@ __all__ = [
     "giou_loss",
     "gradient",
     "huber",
+    "info_nce_loss",
     "iou_loss",
     "log_cosh",
     "log_sigmoid",
@@ -97,4 +106,5 @@ __all__ = [
     "sparse_categorical_cross_entropy",
     "symbolic",
     "training",
+    "triplet_margin_loss",
 ]

@@ -24,6 +24,7 @@ from lossbook import (
     boxes,
     classification,
     custom,
+    embeddings,
     focal,
     regression,
     segmentation,
@@ -35,6 +36,7 @@ __all__ = ["central_difference", "gradient"]
 
 _FAMILIES = (
     regression, classification, focal, boxes, segmentation, sequence, custom,
+    embeddings,
 )
 
 

@@ -25,6 +25,12 @@ from lossbook.symbolic.classification import (
     sparse_categorical_cross_entropy,
 )
 from lossbook.symbolic.custom import pinball_loss
+from lossbook.symbolic.embeddings import (
+    contrastive_loss,
+    cosine_embedding_loss,
+    info_nce_loss,
+    triplet_margin_loss,
+)
 from lossbook.symbolic.focal import sigmoid_focal_loss, softmax_focal_loss
 from lossbook.symbolic.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.symbolic.segmentation import (
@@ -40,12 +46,15 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "categorical_cross_entropy",
     "ciou_loss",
+    "contrastive_loss",
+    "cosine_embedding_loss",
     "cross_entropy",
     "cross_entropy_iou_loss_2d",
     "dice_loss",
     "diou_loss",
     "giou_loss",
     "huber",
+    "info_nce_loss",
     "iou_loss",
     "log_cosh",
     "mae",
@@ -57,5 +66,6 @@ __all__ = [
     "soft_iou_loss",
     "softmax_focal_loss",
     "sparse_categorical_cross_entropy",
+    "triplet_margin_loss",
     "ulp_error",
 ]
