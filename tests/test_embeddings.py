@@ -443,3 +443,22 @@ def test_inputs_not_modified():
     cosine_embedding_loss([1, -1], q, q)
     np.testing.assert_array_equal(q, before)
     assert mpmath.mp.dps < 100  # the oracle left the global precision alone
+
+
+def test_what_pytorch_does_with_refused_input():
+    """The recorded PyTorch behaviour the chapter warns about."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "reference_values_embeddings.json"
+    seen = json.loads(path.read_text())["observations"]
+    case = seen["cosine_embedding_loss_target_0"]
+    y = np.array(case["y"])
+    assert (np.array(case["none"])[y == 0] == 0).all()  # silently zero
+    with pytest.raises(ValueError, match="y_true"):
+        cosine_embedding_loss(y, case["x1"], case["x2"])
+    case = seen["cosine_embedding_loss_zero_vector"]
+    with pytest.raises(ValueError, match="zero vector"):
+        cosine_embedding_loss(case["y"], case["x1"], case["x2"])
+    # PyTorch treats the zero vector's cosine as 0: y = -1 costs nothing
+    assert case["none"][1] == 0.0 and case["y"][1] == -1
