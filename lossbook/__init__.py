@@ -40,6 +40,12 @@ from lossbook.classification import (
 )
 from lossbook.ctc import ctc_gradient, ctc_loss
 from lossbook.custom import pinball_loss
+from lossbook.embeddings import (
+    contrastive_loss,
+    cosine_embedding_loss,
+    info_nce_loss,
+    triplet_margin_loss,
+)
 from lossbook.focal import sigmoid_focal_loss, softmax_focal_loss
 from lossbook.gradients import gradient
 from lossbook.likelihoods import (
@@ -82,6 +88,8 @@ __all__ = [
     "categorical_cross_entropy",
     "categorical_hinge_loss",
     "ciou_loss",
+    "contrastive_loss",
+    "cosine_embedding_loss",
     "cross_entropy",
     "cross_entropy_iou_loss_2d",
     "ctc_gradient",
@@ -98,6 +106,7 @@ __all__ = [
     "gradient",
     "hinge_loss",
     "huber",
+    "info_nce_loss",
     "iou_loss",
     "kl_divergence",
     "log_cosh",
@@ -126,6 +135,7 @@ __all__ = [
     "squared_hinge_loss",
     "symbolic",
     "training",
+    "triplet_margin_loss",
 ]
 
 #: helper modules imported on first attribute access

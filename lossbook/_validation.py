@@ -957,3 +957,41 @@ def check_values_in(
             f"{first:g}{extra}"
         )
     return x
+# ---------------------------------------------------------------------------
+# embeddings
+# ---------------------------------------------------------------------------
+
+
+def as_label_values(
+    x: object, name: str, allowed: tuple[float, ...]
+) -> np.ndarray:
+    """A float64 array whose every entry is one of ``allowed``.
+
+    For pair labels such as ``y`` in {-1, 1} or {0, 1}, where any other
+    value (a 0 among ±1 labels) would silently select neither branch.
+
+    >>> as_label_values([1, -1], "y_true", (-1.0, 1.0))
+    array([ 1., -1.])
+    """
+    arr = as_float_array(x, name, dtype=np.float64)
+    if not np.isin(arr, allowed).all():
+        bad = arr[~np.isin(arr, allowed)].ravel()[0]
+        values = ", ".join(f"{v:g}" for v in allowed)
+        raise ValueError(
+            f"{name} must hold only the values {{{values}}}, got {bad:g}"
+        )
+    return arr
+
+
+def check_nonzero_vectors(x: np.ndarray, name: str, axis: int) -> None:
+    """No vector of ``x`` along ``axis`` is all zeros (it has no direction).
+
+    >>> check_nonzero_vectors(np.array([[1.0, 0.0]]), "x1", -1)
+    """
+    zero = ~np.any(x != 0, axis=axis)
+    if zero.any():
+        where = tuple(int(i) for i in np.argwhere(zero)[0])
+        raise ValueError(
+            f"{name} must not contain a zero vector (its cosine is "
+            f"undefined), got one at index {where}"
+        )

@@ -24,6 +24,7 @@ __all__ = [
     "PreferencePairs",
     "box_pairs",
     "ctc_toy_task",
+    "embedding_classes",
     "imbalanced_binary",
     "polynomial_data",
     "preference_pairs",
@@ -920,3 +921,47 @@ def toy_expected_length(logits: np.ndarray, max_length: int) -> float:
     keep = 1.0 - float(np.exp(log_p[-1]))
     return float(sum(keep**t for t in range(1, _count(max_length,
                                                       "max_length") + 1)))
+def embedding_classes(
+    n_per_class: int = 40,
+    *,
+    n_classes: int = 6,
+    dim: int = 10,
+    signal: float = 1.0,
+    noise: float = 1.0,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Classes hidden among loud nuisance directions, for metric learning.
+
+    Class means lie at distance ``signal`` from the origin in the first
+    two coordinates (on a circle); every coordinate gets Gaussian noise,
+    of standard deviation 0.2 in those two and ``noise`` in the other
+    ``dim - 2``. Raw Euclidean distances are dominated by the nuisance
+    directions, so nearest neighbours in the input are poor; an embedding
+    that keeps the first two coordinates separates the classes.
+
+    Returns
+    -------
+    X : ndarray of shape (n_classes * n_per_class, dim), float64
+    y : ndarray of shape (n_classes * n_per_class,), int64 labels in
+        blocks of ``n_per_class``
+
+    Examples
+    --------
+    >>> X, y = embedding_classes(3, n_classes=4, dim=5)
+    >>> X.shape, np.bincount(y).tolist()
+    ((12, 5), [3, 3, 3, 3])
+    """
+    n_per_class = _count(n_per_class, "n_per_class")
+    n_classes = _count(n_classes, "n_classes", minimum=2)
+    dim = _count(dim, "dim", minimum=2)
+    signal = check_scalar(signal, "signal", min_val=0.0)
+    noise = check_scalar(noise, "noise", min_val=0.0)
+    rng = _rng(seed)
+    angles = 2 * np.pi * np.arange(n_classes) / n_classes
+    means = np.zeros((n_classes, dim))
+    means[:, 0], means[:, 1] = np.cos(angles), np.sin(angles)
+    y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
+    scale = np.full(dim, noise)
+    scale[:2] = 0.2
+    X = signal * means[y] + scale * rng.standard_normal((y.size, dim))
+    return X, y

@@ -24,6 +24,7 @@ from lossbook import (
     boxes,
     classification,
     custom,
+    embeddings,
     focal,
     likelihoods,
     margins,
@@ -40,6 +41,7 @@ _FAMILIES = (
     regression, classification, focal, boxes, segmentation, sequence, custom,
     likelihoods,
     margins, preferences,
+    embeddings,
 )
 
 

@@ -102,3 +102,23 @@ def test_symbolic_definition_exists(name):
     from lossbook import symbolic as sym
 
     assert callable(getattr(sym, name))
+
+
+# version 2: embedding losses (several prediction inputs, no y_pred)
+EMBEDDING_LOSSES = [
+    "cosine_embedding_loss", "contrastive_loss", "triplet_margin_loss",
+    "info_nce_loss",
+]
+
+
+@pytest.mark.parametrize("name", EMBEDDING_LOSSES)
+def test_embedding_losses_follow_the_contract(name):
+    from lossbook import symbolic as sym
+    from lossbook.gradients import _partials, _registry
+
+    test_name_is_exported_and_documented(name)
+    test_losses_state_formula_and_reference(name)
+    test_reduction_is_keyword_only_and_defaults_to_mean(name)
+    loss = getattr(lb, name)
+    assert loss in _registry() and loss in _partials()
+    assert callable(getattr(sym, name))

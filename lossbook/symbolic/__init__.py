@@ -25,6 +25,12 @@ from lossbook.symbolic.classification import (
     sparse_categorical_cross_entropy,
 )
 from lossbook.symbolic.custom import pinball_loss
+from lossbook.symbolic.embeddings import (
+    contrastive_loss,
+    cosine_embedding_loss,
+    info_nce_loss,
+    triplet_margin_loss,
+)
 from lossbook.symbolic.focal import sigmoid_focal_loss, softmax_focal_loss
 from lossbook.symbolic.likelihoods import (
     distillation_loss,
@@ -59,6 +65,8 @@ __all__ = [
     "categorical_cross_entropy",
     "categorical_hinge_loss",
     "ciou_loss",
+    "contrastive_loss",
+    "cosine_embedding_loss",
     "cross_entropy",
     "cross_entropy_iou_loss_2d",
     "dice_loss",
@@ -69,6 +77,7 @@ __all__ = [
     "giou_loss",
     "hinge_loss",
     "huber",
+    "info_nce_loss",
     "iou_loss",
     "kl_divergence",
     "log_cosh",
@@ -88,5 +97,6 @@ __all__ = [
     "softmax_focal_loss",
     "sparse_categorical_cross_entropy",
     "squared_hinge_loss",
+    "triplet_margin_loss",
     "ulp_error",
 ]
