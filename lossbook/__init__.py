@@ -44,6 +44,12 @@ from lossbook.ctc import ctc_gradient, ctc_loss
 from lossbook.custom import pinball_loss
 from lossbook.focal import sigmoid_focal_loss, softmax_focal_loss
 from lossbook.gradients import gradient
+from lossbook.overlap import (
+    focal_tversky_loss,
+    generalized_dice_loss,
+    lovasz_softmax_loss,
+    tversky_loss,
+)
 from lossbook.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.segmentation import (
     cross_entropy_iou_loss_2d,
@@ -72,8 +78,10 @@ __all__ = [
     "data",
     "dice_loss",
     "diou_loss",
+    "focal_tversky_loss",
     "frameworks",
     "generalized_box_iou",
+    "generalized_dice_loss",
     "giou_loss",
     "gradient",
     "huber",
@@ -81,6 +89,7 @@ __all__ = [
     "log_cosh",
     "log_sigmoid",
     "log_softmax",
+    "lovasz_softmax_loss",
     "mae",
     "metrics",
     "mse",
@@ -97,4 +106,5 @@ __all__ = [
     "sparse_categorical_cross_entropy",
     "symbolic",
     "training",
+    "tversky_loss",
 ]

@@ -25,6 +25,7 @@ from lossbook import (
     classification,
     custom,
     focal,
+    overlap,
     regression,
     segmentation,
     sequence,
@@ -35,6 +36,7 @@ __all__ = ["central_difference", "gradient"]
 
 _FAMILIES = (
     regression, classification, focal, boxes, segmentation, sequence, custom,
+    overlap,
 )
 
 

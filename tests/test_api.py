@@ -22,6 +22,8 @@ LOSSES = [
     "iou_loss", "giou_loss", "diou_loss", "ciou_loss",
     "dice_loss", "soft_iou_loss", "cross_entropy_iou_loss_2d",
     "sequence_cross_entropy", "ctc_loss",
+    "tversky_loss", "focal_tversky_loss", "generalized_dice_loss",
+    "lovasz_softmax_loss",
 ]
 OTHERS = [
     "box_convert", "box_iou", "generalized_box_iou",

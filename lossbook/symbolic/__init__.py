@@ -26,6 +26,12 @@ from lossbook.symbolic.classification import (
 )
 from lossbook.symbolic.custom import pinball_loss
 from lossbook.symbolic.focal import sigmoid_focal_loss, softmax_focal_loss
+from lossbook.symbolic.overlap import (
+    focal_tversky_loss,
+    generalized_dice_loss,
+    lovasz_softmax_loss,
+    tversky_loss,
+)
 from lossbook.symbolic.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.symbolic.segmentation import (
     cross_entropy_iou_loss_2d,
@@ -44,10 +50,13 @@ __all__ = [
     "cross_entropy_iou_loss_2d",
     "dice_loss",
     "diou_loss",
+    "focal_tversky_loss",
+    "generalized_dice_loss",
     "giou_loss",
     "huber",
     "iou_loss",
     "log_cosh",
+    "lovasz_softmax_loss",
     "mae",
     "mse",
     "pinball_loss",
@@ -57,5 +66,6 @@ __all__ = [
     "soft_iou_loss",
     "softmax_focal_loss",
     "sparse_categorical_cross_entropy",
+    "tversky_loss",
     "ulp_error",
 ]
