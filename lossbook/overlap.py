@@ -364,7 +364,9 @@ def generalized_dice_loss(
     which no class is present gets weights 0 and loss
     :math:`1 - s/s = 0` (also for ``smooth=0``, as the limit). The weights
     are constants: the gradient does not differentiate through them (they
-    depend on ``y_true`` only).
+    depend on ``y_true`` only). MONAI forms the weights in float32, so its
+    float64 loss is off by about 1e-10 relative unless every class size is
+    a power of two.
 
     References
     ----------
@@ -449,6 +451,8 @@ def _lovasz_input(y_true, logits, axis, classes, per_image, reduction):
         check_choice(classes, "classes", ("present", "all"))
         chosen = None if classes == "present" else np.arange(num_classes)
     else:
+        if isinstance(classes, np.ndarray):  # an array of indices
+            classes = classes.tolist()
         classes = check_sequence(
             classes, "classes",
             expected='"present", "all" or a list or tuple of class indices')
