@@ -230,7 +230,7 @@ def lovasz_softmax_loss(labels: Sequence[int], logits: Sequence,
                         dps: int = 50) -> Fraction:
     r"""The Lovász-softmax loss of one image (or a pooled batch) from its
     definition: softmax at ``dps`` digits, then the mean over the chosen
-    classes of :func:`lovasz_extension` of the errors :math:`|y - p|`.
+    classes of ``lovasz_extension`` of the errors :math:`|y - p|`.
 
     ``labels`` holds one class per pixel, ``logits`` one row of ``C``
     scores per pixel. The result is exact given the rounded
