@@ -64,6 +64,12 @@ from lossbook.margins import (
     multi_margin_loss,
     squared_hinge_loss,
 )
+from lossbook.overlap import (
+    focal_tversky_loss,
+    generalized_dice_loss,
+    lovasz_softmax_loss,
+    tversky_loss,
+)
 from lossbook.preferences import bradley_terry_loss, dpo_loss
 from lossbook.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.segmentation import (
@@ -99,9 +105,11 @@ __all__ = [
     "diou_loss",
     "distillation_loss",
     "dpo_loss",
+    "focal_tversky_loss",
     "frameworks",
     "gaussian_nll_loss",
     "generalized_box_iou",
+    "generalized_dice_loss",
     "giou_loss",
     "gradient",
     "hinge_loss",
@@ -112,6 +120,7 @@ __all__ = [
     "log_cosh",
     "log_sigmoid",
     "log_softmax",
+    "lovasz_softmax_loss",
     "mae",
     "mape",
     "margin_ranking_loss",
@@ -136,6 +145,7 @@ __all__ = [
     "symbolic",
     "training",
     "triplet_margin_loss",
+    "tversky_loss",
 ]
 
 #: helper modules imported on first attribute access

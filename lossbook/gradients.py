@@ -28,6 +28,7 @@ from lossbook import (
     focal,
     likelihoods,
     margins,
+    overlap,
     preferences,
     regression,
     segmentation,
@@ -42,6 +43,7 @@ _FAMILIES = (
     likelihoods,
     margins, preferences,
     embeddings,
+    overlap,
 )
 
 

@@ -27,6 +27,8 @@ LOSSES = [
     "hinge_loss", "squared_hinge_loss", "categorical_hinge_loss",
     "multi_margin_loss", "margin_ranking_loss", "bradley_terry_loss",
     "dpo_loss",
+    "tversky_loss", "focal_tversky_loss", "generalized_dice_loss",
+    "lovasz_softmax_loss",
 ]
 OTHERS = [
     "box_convert", "box_iou", "generalized_box_iou",

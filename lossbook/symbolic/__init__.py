@@ -48,6 +48,12 @@ from lossbook.symbolic.margins import (
     multi_margin_loss,
     squared_hinge_loss,
 )
+from lossbook.symbolic.overlap import (
+    focal_tversky_loss,
+    generalized_dice_loss,
+    lovasz_softmax_loss,
+    tversky_loss,
+)
 from lossbook.symbolic.preferences import bradley_terry_loss, dpo_loss
 from lossbook.symbolic.regression import huber, log_cosh, mae, mse, smooth_l1
 from lossbook.symbolic.segmentation import (
@@ -73,7 +79,9 @@ __all__ = [
     "diou_loss",
     "distillation_loss",
     "dpo_loss",
+    "focal_tversky_loss",
     "gaussian_nll_loss",
+    "generalized_dice_loss",
     "giou_loss",
     "hinge_loss",
     "huber",
@@ -81,6 +89,7 @@ __all__ = [
     "iou_loss",
     "kl_divergence",
     "log_cosh",
+    "lovasz_softmax_loss",
     "mae",
     "mape",
     "margin_ranking_loss",
@@ -98,5 +107,6 @@ __all__ = [
     "sparse_categorical_cross_entropy",
     "squared_hinge_loss",
     "triplet_margin_loss",
+    "tversky_loss",
     "ulp_error",
 ]
