@@ -1,12 +1,13 @@
 """Run every check of the project in order (``make test``).
 
 1. lint: ruff over the package, the tests and the tools;
-2. unit: lossbook's tests (oracle, gradients, properties, bad input,
-   reference values) and the doctests in its docstrings;
-3. notebooks: nbval re-runs every chapter and compares stored outputs;
-4. build: the whole book with warnings as errors and notebooks executed
+2. unit: lossbook's tests (oracle, gradients, bad input, reference
+   values) and the doctests in its docstrings;
+3. properties: the Hypothesis property tests, in a process of their own;
+4. notebooks: nbval re-runs every chapter and compares stored outputs;
+5. build: the whole book with warnings as errors and notebooks executed
    (through the jupyter-cache, so only changed notebooks run);
-5. browser: every page of the built site in headless Chromium.
+6. browser: every page of the built site in headless Chromium.
 
 Every step runs even if an earlier one failed (the browser step needs the
 build). The last line counts the tests of all steps together: each pytest
@@ -30,6 +31,7 @@ BIN = Path(sys.executable).parent
 REPORTS = ROOT / "_build" / "test-reports"
 CHROMIUM = Path("/usr/bin/chromium")
 SITE_STAMP = ROOT / "_build" / ".site-config"  # see `make book`
+PROPERTIES = ["tests/test_properties.py", "tests/test_box_properties.py"]
 PYTEST = [str(BIN / "python"), "-m", "pytest", "-p", "no:cacheprovider",
           "--color=no"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -117,8 +119,13 @@ def main() -> int:
     results["lint"] = run("lint", [str(BIN / "ruff"), "check", "lossbook",
                                    "tests", "tools", "_ext"])
     results["unit"] = run("unit", [
-        *PYTEST, "tests", "--ignore=tests/site", "--doctest-modules",
+        *PYTEST, "tests", "--ignore=tests/site", *(
+            f"--ignore={p}" for p in PROPERTIES), "--doctest-modules",
         "lossbook", "--durations=5", *junit("unit")])
+    # the Hypothesis property tests run in a process of their own, so
+    # that no state left by another test module can change what they see
+    results["properties"] = run("properties", [
+        *PYTEST, *PROPERTIES, "--durations=5", *junit("properties")])
     results["notebooks"] = run("notebooks", [
         *PYTEST, "--nbval", "--nbval-current-env",
         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
