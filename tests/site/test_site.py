@@ -223,7 +223,9 @@ def test_page(page, server, browser, axe_source):
     context.close()
 
 
-@pytest.mark.parametrize("page", PAGES)
+# index.html and py-modindex.html forward to another page and hold no figure
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in (
+    "index.html", "py-modindex.html")])
 def test_figures_have_alt_text_and_numbered_captions(page, server, browser):
     context, tab = open_page(browser, server, page)
     problems = tab.evaluate(FIGURES_JS)
