@@ -3,18 +3,26 @@
 For each loss: the best of several calls, measured in this one process,
 for float64 and float32 inputs of the sizes the project's goals name:
 10**6 elements for element-wise losses, (10**5, 100) logits for
-cross-entropy and softmax focal loss, 10**5 box pairs for the box losses.
-The naive column is the textbook formula in plain NumPy (no validation,
-no stability measures). PyTorch CPU is timed when it is importable; it is
-never required (without it the PyTorch columns are left out and a line
-says so). Ratios below 1 mean lossbook is faster.
+cross-entropy and softmax focal loss, 10**5 box pairs for the box losses,
+1000 x 1000 pairs for the pairwise box functions. The calls of lossbook,
+the naive formula and PyTorch alternate round by round (interleaved), so
+that a burst of load on a shared machine slows all three alike, and the
+best round of each is kept. The naive column is the textbook formula in
+plain NumPy (no validation, no stability measures). PyTorch CPU is timed
+when it is importable; it is never required (without it the PyTorch
+columns are left out and a line says so). Where torchvision is missing,
+its box formulas are written in torch operations. Ratios below 1 mean
+lossbook is faster.
 
 Memory: one more call of each lossbook loss runs under ``tracemalloc``
 (NumPy reports its array buffers to it), outside the timed calls. The
 "peak MB" column is the most memory the call held at once beyond what
-existed before it, "peak/in" that peak over the bytes of the input arrays.
-The goal is at most ``MEMORY_BOUND`` times the input; the last line names
-every loss above it.
+existed before it, "peak/in" that peak over the bytes of the input arrays
+(for the pairwise functions, whose result is larger than their input,
+over the bytes of input and result). The goal is at most
+``MEMORY_BOUND`` times the input; the last line names every loss above
+it. A last table times two realistic sizes, once each: cross-entropy on
+(10**5, 1000) float32 logits and BCE with logits on 10**7 elements.
 """
 
 from __future__ import annotations
@@ -38,18 +46,28 @@ except ImportError:  # pragma: no cover - depends on the machine
 N = 10**6
 ROWS, CLASSES = 10**5, 100
 BOXES = 10**5
-REPEATS = 7
+PAIRS = 1000  # boxes on each side of the pairwise functions
+REPEATS = 9
 MEMORY_BOUND = 2.0  # peak extra memory, in multiples of the input size
+#: the realistic sizes of the last table
+LARGE_ROWS, LARGE_CLASSES, LARGE_N = 10**5, 1000, 10**7
 
 
-def best_time(fn: Callable[[], object]) -> float:
-    fn()  # warm-up: first-call allocation and import costs
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def best_times(fns: list[Callable[[], object] | None],
+               repeats: int = REPEATS) -> list[float]:
+    """The best time of each call, the calls alternating round by round."""
+    for fn in fns:
+        if fn is not None:
+            fn()  # warm-up: first-call allocation and import costs
+    best = [math.inf if fn is not None else math.nan for fn in fns]
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            if fn is None:
+                continue
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def peak_bytes(fn: Callable[[], object]) -> int:
@@ -68,12 +86,17 @@ def peak_bytes(fn: Callable[[], object]) -> int:
 
 
 def input_bytes(kind: str, arrays) -> int:
-    """Bytes of the arrays a loss of this kind is called with."""
-    y, yhat, _, _, _, logits, labels, bt, bp = arrays
+    """Bytes of the arrays a loss of this kind is called with (for the
+    pairwise functions, with their result)."""
+    y, yhat, _, _, _, logits, labels, bt, bp, b1, b2 = arrays
     if kind == "elementwise":  # two arrays of N: (y, yhat), (t, p), (t, z)
         return y.nbytes + yhat.nbytes
     if kind == "rows":
         return logits.nbytes + labels.nbytes
+    if kind == "pairwise":
+        return b1.nbytes + b2.nbytes + len(b1) * len(b2) * b1.itemsize
+    if kind == "convert":
+        return bt.nbytes
     return bt.nbytes + bp.nbytes
 
 
@@ -81,6 +104,10 @@ def cell(value: float, width: int, spec: str = ".2f") -> str:
     """A number, or a dash where there is nothing to compare with."""
     text = "—" if math.isnan(value) else format(value, spec)
     return f"{text:>{width}}"
+
+
+def gmean(values: list[float]) -> float:
+    return math.exp(sum(map(math.log, values)) / len(values))
 
 
 def sigmoid(z):
@@ -105,11 +132,13 @@ def make_inputs(dtype):
     wh = rng.uniform(1, 50, size=(2, BOXES, 2))
     b_true = np.concatenate([xy[0], xy[0] + wh[0]], axis=1).astype(dtype)
     b_pred = np.concatenate([xy[1], xy[1] + wh[1]], axis=1).astype(dtype)
-    return y, yhat, t, z, p, logits, labels, b_true, b_pred
+    b1, b2 = b_true[:PAIRS].copy(), b_pred[:PAIRS].copy()
+    return y, yhat, t, z, p, logits, labels, b_true, b_pred, b1, b2
 
 
 def cases(dtype):
-    y, yhat, t, z, p, logits, labels, bt, bp = make_inputs(dtype)
+    arrays = make_inputs(dtype)
+    y, yhat, t, z, p, logits, labels, bt, bp, b1, b2 = arrays
     onehot = np.eye(CLASSES, dtype=dtype)[labels]
     rows = [
         ("mse", "elementwise", lambda: lb.mse(y, yhat),
@@ -147,8 +176,16 @@ def cases(dtype):
         ("giou_loss", "boxes", lambda: lb.giou_loss(bt, bp), None),
         ("diou_loss", "boxes", lambda: lb.diou_loss(bt, bp), None),
         ("ciou_loss", "boxes", lambda: lb.ciou_loss(bt, bp), None),
+        ("box_iou", "pairwise", lambda: lb.box_iou(b1, b2),
+         lambda: _naive_iou(b1[:, None], b2[None, :])),
+        ("generalized_box_iou", "pairwise",
+         lambda: lb.generalized_box_iou(b1, b2), None),
+        ("box_convert", "convert",
+         lambda: lb.box_convert(bt, "xyxy", "cxcywh"),
+         lambda: np.concatenate([(bt[:, :2] + bt[:, 2:]) / 2,
+                                 bt[:, 2:] - bt[:, :2]], axis=1)),
     ]
-    return rows, (y, yhat, t, z, p, logits, labels, bt, bp)
+    return rows, arrays
 
 
 def _naive_focal(t, z):
@@ -164,22 +201,69 @@ def _naive_softmax_focal(onehot, logits):
 
 
 def _naive_iou(a, b):
-    iw = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]),
-                 0, None)
-    ih = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]),
-                 0, None)
+    iw = np.clip(np.minimum(a[..., 2], b[..., 2])
+                 - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    ih = np.clip(np.minimum(a[..., 3], b[..., 3])
+                 - np.maximum(a[..., 1], b[..., 1]), 0, None)
     inter = iw * ih
-    area = ((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-            + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))
+    area = ((a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+            + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1]))
     return inter / (area - inter)
+
+
+def _torch_box_ops():
+    """torchvision's box formulas in torch operations (its ops when
+    installed): elementwise and pairwise IoU/GIoU and the conversion."""
+
+    def parts(a, b):
+        lt = torch.maximum(a[..., :2], b[..., :2])
+        rb = torch.minimum(a[..., 2:], b[..., 2:])
+        wh = (rb - lt).clamp(min=0)
+        inter = wh[..., 0] * wh[..., 1]
+        area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+        area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+        union = area_a + area_b - inter
+        return inter, union
+
+    def enclosing(a, b):
+        lt = torch.minimum(a[..., :2], b[..., :2])
+        rb = torch.maximum(a[..., 2:], b[..., 2:])
+        wh = (rb - lt).clamp(min=0)
+        return wh[..., 0] * wh[..., 1]
+
+    def iou_loss(a, b, eps=1e-7):
+        inter, union = parts(a, b)
+        return (1 - inter / (union + eps)).mean()
+
+    def giou_loss(a, b, eps=1e-7):
+        inter, union = parts(a, b)
+        iou = inter / (union + eps)
+        area_c = enclosing(a, b)
+        return (1 - (iou - (area_c - union) / (area_c + eps))).mean()
+
+    def box_iou(a, b):
+        inter, union = parts(a[:, None], b[None, :])
+        return inter / union
+
+    def generalized_box_iou(a, b):
+        inter, union = parts(a[:, None], b[None, :])
+        area_c = enclosing(a[:, None], b[None, :])
+        return inter / union - (area_c - union) / area_c
+
+    def box_convert(a):
+        return torch.cat([(a[:, :2] + a[:, 2:]) / 2, a[:, 2:] - a[:, :2]],
+                         dim=1)
+
+    return iou_loss, giou_loss, box_iou, generalized_box_iou, box_convert
 
 
 def torch_calls(arrays):
     """PyTorch CPU equivalents, built once per dtype (None when absent)."""
     if torch is None:
         return {}
-    y, yhat, t, z, p, logits, labels, bt, bp = (
+    y, yhat, t, z, p, logits, labels, bt, bp, b1, b2 = (
         torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)
+    log2 = math.log(2.0)
 
     def focal():
         # the formula of torchvision.ops.sigmoid_focal_loss, in torch ops
@@ -189,17 +273,36 @@ def torch_calls(arrays):
         at = 0.25 * t + 0.75 * (1 - t)
         return (at * ce * (1 - pt) ** 2).mean()
 
+    def softmax_focal():
+        logp = F.log_softmax(logits, dim=-1).gather(1, labels[:, None])
+        return (-((1 - logp.exp()) ** 2) * logp).mean()
+
+    def log_cosh():
+        # Keras's form: d + softplus(-2d) - log 2
+        d = yhat - y
+        return (d + F.softplus(-2 * d) - log2).mean()
+
     calls = {
         "mse": lambda: F.mse_loss(yhat, y),
         "mae": lambda: F.l1_loss(yhat, y),
         "huber": lambda: F.huber_loss(yhat, y),
         "smooth_l1": lambda: F.smooth_l1_loss(yhat, y),
+        "log_cosh": log_cosh,
         "binary_cross_entropy": lambda: F.binary_cross_entropy(p, t),
         "binary_cross_entropy_with_logits":
             lambda: F.binary_cross_entropy_with_logits(z, t),
         "cross_entropy": lambda: F.cross_entropy(logits, labels),
         "sigmoid_focal_loss": focal,
+        "softmax_focal_loss": softmax_focal,
     }
+    iou_l, giou_l, iou, giou, convert = _torch_box_ops()
+    calls.update({
+        "iou_loss": lambda: iou_l(bt, bp),
+        "giou_loss": lambda: giou_l(bt, bp),
+        "box_iou": lambda: iou(b1, b2),
+        "generalized_box_iou": lambda: giou(b1, b2),
+        "box_convert": lambda: convert(bt),
+    })
     try:
         from torchvision import ops
     except ImportError:
@@ -208,8 +311,50 @@ def torch_calls(arrays):
         "giou_loss": lambda: ops.generalized_box_iou_loss(bt, bp).mean(),
         "diou_loss": lambda: ops.distance_box_iou_loss(bt, bp).mean(),
         "ciou_loss": lambda: ops.complete_box_iou_loss(bt, bp).mean(),
+        "box_iou": lambda: ops.box_iou(b1, b2),
+        "generalized_box_iou": lambda: ops.generalized_box_iou(b1, b2),
+        "box_convert": lambda: ops.box_convert(bt, "xyxy", "cxcywh"),
     })
     return calls
+
+
+def large_table() -> None:
+    """Realistic sizes, a few calls each: time and memory."""
+    rng = np.random.default_rng(1)
+    logits = rng.normal(scale=3, size=(LARGE_ROWS, LARGE_CLASSES)).astype(
+        np.float32)
+    labels = rng.integers(0, LARGE_CLASSES, size=LARGE_ROWS)
+    t = (rng.random(LARGE_N) < 0.3).astype(np.float32)
+    z = rng.normal(scale=3, size=LARGE_N).astype(np.float32)
+    ce_torch = bce_torch = None
+    if torch is not None:
+        tl, tlab = torch.from_numpy(logits), torch.from_numpy(labels)
+        tt, tz = torch.from_numpy(t), torch.from_numpy(z)
+
+        def ce_torch():
+            return F.cross_entropy(tl, tlab)
+
+        def bce_torch():
+            return F.binary_cross_entropy_with_logits(tz, tt)
+
+    rows = [
+        (f"cross_entropy ({LARGE_ROWS}, {LARGE_CLASSES})",
+         lambda: lb.cross_entropy(labels, logits),
+         logits.nbytes + labels.nbytes, ce_torch),
+        (f"BCE with logits ({LARGE_N:.0e})",
+         lambda: lb.binary_cross_entropy_with_logits(t, z),
+         t.nbytes + z.nbytes, bce_torch),
+    ]
+    print(f"{'realistic size, float32':<34}{'lossbook ms':>12}"
+          + (f"{'torch ms':>10}{'lb/torch':>10}" if torch is not None
+             else "") + f"{'peak MB':>9}{'peak/in':>9}")
+    for name, ours, nbytes, theirs in rows:
+        t_lb, t_pt = best_times([ours, theirs], repeats=3)
+        peak = peak_bytes(ours)
+        print(f"{name:<34}{1e3 * t_lb:>12.1f}"
+              + (cell(1e3 * t_pt, 10, ".1f") + cell(t_lb / t_pt, 10)
+                 if torch is not None else "")
+              + cell(peak / 1e6, 9, ".1f") + cell(peak / nbytes, 9))
 
 
 def main() -> None:
@@ -217,12 +362,13 @@ def main() -> None:
                   f"{torch.get_num_threads()} threads"
                   if torch is not None else "PyTorch not installed")
     print(f"lossbook {lb.__version__}; NumPy {np.__version__}; {torch_note}")
-    print(f"best of {REPEATS} calls; sizes: {N} elements, "
-          f"({ROWS}, {CLASSES}) logits, {BOXES} boxes")
+    print(f"best of {REPEATS} interleaved rounds; sizes: {N} elements, "
+          f"({ROWS}, {CLASSES}) logits, {BOXES} boxes, {PAIRS} x {PAIRS} "
+          "pairs")
     if torch is None:
-        print("the PyTorch columns need torch (and torchvision for the box "
-              "losses) in this Python: `.venv/bin/python -m pip install "
-              "torch torchvision`; nothing else needs it")
+        print("the PyTorch columns need torch in this Python: "
+              "`.venv/bin/python -m pip install torch`; nothing else "
+              "needs it")
     print("peak MB: memory held at once by one lossbook call beyond its "
           f"inputs; peak/in: that over the input size (goal: at most "
           f"{MEMORY_BOUND:g})\n")
@@ -236,14 +382,14 @@ def main() -> None:
         rows, arrays = cases(dtype)
         tcalls = torch_calls(arrays)
         print(header)
-        ratios = []
+        elementwise, every = [], []
         for name, kind, ours, naive in rows:
-            t_lb = best_time(ours)
-            t_nv = best_time(naive) if naive else math.nan
-            t_pt = best_time(tcalls[name]) if name in tcalls else math.nan
+            t_lb, t_nv, t_pt = best_times([ours, naive, tcalls.get(name)])
             r_nv, r_pt = t_lb / t_nv, t_lb / t_pt
-            if kind == "elementwise" and not math.isnan(r_pt):
-                ratios.append(r_pt)
+            if not math.isnan(r_pt):
+                every.append(r_pt)
+                if kind == "elementwise":
+                    elementwise.append(r_pt)
             peak = peak_bytes(ours)
             share = peak / input_bytes(kind, arrays)
             if share > MEMORY_BOUND:
@@ -254,16 +400,19 @@ def main() -> None:
                   + cell(r_nv, 10)
                   + (cell(r_pt, 10) if torch is not None else "")
                   + cell(peak / 1e6, 9, ".1f") + cell(share, 9))
-        if ratios:
-            gmean = math.exp(sum(map(math.log, ratios)) / len(ratios))
-            print(f"geometric mean lossbook/torch over element-wise losses "
-                  f"({np.dtype(dtype).name}): {gmean:.2f}")
+        name = np.dtype(dtype).name
+        if elementwise:
+            print(f"geometric mean lossbook/torch ({name}): "
+                  f"{gmean(elementwise):.2f} over the element-wise losses, "
+                  f"{gmean(every):.2f} over every row timed against torch")
         print()
     if over:
         print(f"peak memory above {MEMORY_BOUND:g}x the input: "
               + ", ".join(over))
     else:
         print(f"every loss peaks within {MEMORY_BOUND:g}x its input size")
+    print()
+    large_table()
 
 
 if __name__ == "__main__":
