@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from lossbook._blocks import BLOCK, block_values, flat, scratch
+
 __all__ = [
     "exp_diff",
+    "log1p_exp_neg_abs",
+    "log_partition",
     "log_sigmoid",
+    "max_abs_exponent",
     "neg_log_softmax",
     "pow2_scale",
+    "row_blocks",
     "scaled_sum",
     "sigmoid",
+    "sigmoid_into",
     "softmax",
     "two_diff",
+    "two_diff_finite",
 ]
 
 
@@ -52,6 +60,112 @@ def exp_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return e + e * lo
 
 
+def max_abs_exponent(x: np.ndarray) -> int:
+    """:func:`pow2_scale` of ``x`` from its largest and smallest entries,
+    without the temporary array of ``|x|``."""
+    if not x.size:
+        return 0
+    top = max(abs(float(x.max())), abs(float(x.min())))
+    return int(np.frexp(top)[1]) if top > 0 else 0
+
+
+def row_blocks(rows: int, classes: int):
+    """Slices of whole rows, about :data:`lossbook._blocks.BLOCK` entries
+    each (one row at least), so that a block and its temporaries stay in
+    the cache."""
+    step = max(1, BLOCK // max(classes, 1))
+    for start in range(0, rows, step):
+        yield slice(start, min(start + step, rows))
+
+
+class LogPartition:
+    """The pieces of ``-log softmax`` for one block of rows ``(R, C)``.
+
+    ``-log p_c = (lse - lo_c) - hi_c`` with ``hi + lo = z - m`` exactly
+    (float64) or ``lo = None`` and ``hi = z - m`` in float64 (float32
+    logits, whose difference float64 holds to far below their ulp);
+    ``top`` is each row's argmax. With ``halve``, every piece is half its
+    value (see :func:`neg_log_softmax`).
+    """
+
+    __slots__ = ("hi", "lo", "lse", "top")
+
+    def __init__(self, hi, lo, lse, top) -> None:
+        self.hi, self.lo, self.lse, self.top = hi, lo, lse, top
+
+    def at(self, index: np.ndarray) -> np.ndarray:
+        """``-log p`` at one column per row (``index`` of shape (R,))."""
+        col = index[:, np.newaxis]
+        hi = np.take_along_axis(self.hi, col, axis=-1)[:, 0]
+        if self.lo is None:
+            return self.lse[:, 0] - hi
+        lo = np.take_along_axis(self.lo, col, axis=-1)[:, 0]
+        return (self.lse[:, 0] - lo) - hi
+
+    def full(self) -> np.ndarray:
+        """``-log p`` at every entry of the block, shape (R, C)."""
+        if self.lo is None:
+            return self.lse - self.hi
+        return (self.lse - self.lo) - self.hi
+
+
+def log_partition(
+    z: np.ndarray, *, halve: bool = False, finite: bool = False,
+    wide: bool = True,
+) -> LogPartition:
+    """:class:`LogPartition` of a block of logits ``z`` of shape (R, C).
+
+    ``finite=True`` promises that no ``z - m`` overflows (every logit
+    below a quarter of the float range), which spares the test for it.
+    ``wide=True`` computes float32 logits in float64, where the
+    difference ``z - m`` needs no second float.
+    """
+    rows = np.arange(z.shape[0])
+    top = np.argmax(z, axis=-1)
+    if wide and z.dtype == np.float32:
+        z = z.astype(np.float64)
+        m = z[rows, top][:, np.newaxis]
+        hi = np.subtract(z, m, out=z)
+        terms = np.exp(hi)
+        terms[rows, top] = 0.0
+        lse = np.log1p(np.add.reduce(terms, axis=-1, keepdims=True))
+        if halve:
+            hi *= 0.5
+            lse *= 0.5
+        return LogPartition(hi, None, lse, top)
+    m = z[rows, top][:, np.newaxis]
+    if halve:
+        z, m = z * 0.5, m * 0.5
+    if finite or halve:
+        hi, lo = two_diff_finite(z, m)
+    else:
+        hi, lo = two_diff(z, m)
+    with np.errstate(over="ignore"):
+        # exp(2 hi) of a hi below -max/2 is the exact 0
+        hi2, lo2 = (hi * 2, lo * 2) if halve else (hi, lo)
+        # exp(hi + lo) = exp(hi) (1 + lo) to first order, as in exp_diff
+        terms = np.exp(hi2)
+        terms *= np.add(lo2, 1, out=lo2 if halve else None)
+    terms[rows, top] = 0.0
+    lse = np.log1p(np.add.reduce(terms, axis=-1, keepdims=True))
+    if halve:
+        lse = lse * 0.5
+    return LogPartition(hi, lo, lse, top)
+
+
+def two_diff_finite(
+    a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`two_diff` where ``a - b`` cannot overflow, in three buffers."""
+    hi = np.subtract(a, b)
+    back = np.subtract(hi, a)
+    lo = np.subtract(hi, back)
+    np.subtract(a, lo, out=lo)
+    np.add(back, b, out=back)
+    lo -= back
+    return hi, lo
+
+
 def neg_log_softmax(z: np.ndarray, *, halve: bool = False) -> np.ndarray:
     r"""``-log softmax(z)`` over the last axis, accurate even when tiny.
 
@@ -68,24 +182,20 @@ def neg_log_softmax(z: np.ndarray, *, halve: bool = False) -> np.ndarray:
     exact scaling) so that ``m - z_k`` cannot overflow for logits beyond
     half the float range: the frame in which a mean of losses near the
     range limit is still representable.
+
+    Evaluated in blocks of rows (:func:`row_blocks`); float32 logits keep
+    float32 arithmetic here (callers that want the float64 form use
+    :func:`log_partition` with ``wide=True``).
     """
-    top = np.argmax(z, axis=-1)[..., np.newaxis]
-    m = np.take_along_axis(z, top, axis=-1)
-    if halve:
-        z, m = z * 0.5, m * 0.5
-    hi, lo = two_diff(z, m)
-    with np.errstate(over="ignore"):
-        if halve:  # exp(2 hi) of a hi below -max/2 is the exact 0
-            hi2, lo2 = hi * 2, lo * 2
-        else:
-            hi2, lo2 = hi, lo
-        # exp(hi + lo) = exp(hi) (1 + lo) to first order, as in exp_diff
-        terms = np.exp(hi2) * (1 + lo2)
-    np.put_along_axis(terms, top, 0.0, axis=-1)
-    lse = np.log1p(terms.sum(axis=-1, keepdims=True))
-    if halve:
-        lse = lse * 0.5
-    return (lse - lo) - hi
+    classes = z.shape[-1]
+    flat_z = z.reshape(-1, classes)
+    out = np.empty(flat_z.shape, z.dtype)
+    finite = max_abs_exponent(z) < np.finfo(z.dtype).maxexp - 2
+    for sl in row_blocks(flat_z.shape[0], classes):
+        part = log_partition(flat_z[sl], halve=halve, finite=finite,
+                             wide=False)
+        out[sl] = part.full()
+    return out.reshape(z.shape)
 
 
 def softmax(logits: np.ndarray, axis: int) -> np.ndarray:
@@ -96,15 +206,57 @@ def softmax(logits: np.ndarray, axis: int) -> np.ndarray:
     return shifted / shifted.sum(axis=axis, keepdims=True)
 
 
+def log1p_exp_neg_abs(out: np.ndarray, z: np.ndarray, az: np.ndarray) -> None:
+    """``out = log(1 + exp(-|z|))`` and ``az = |z|``, for flat blocks.
+
+    The shared tail of every softplus: ``softplus(x) = max(x, 0) +
+    log1p(exp(-|x|))``, where ``exp`` never exceeds 1 and ``log1p`` keeps
+    the tiny values of a large ``|x|``.
+    """
+    np.abs(z, out=az)
+    np.negative(az, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+
+
+def _log_sigmoid_kernel(out: np.ndarray, z: np.ndarray) -> None:
+    # log sigma(z) = -softplus(-z) = -(max(-z, 0) + log1p(exp(-|z|)))
+    az = scratch("az")
+    log1p_exp_neg_abs(out, z, az)
+    np.minimum(z, 0, out=az)
+    np.subtract(az, out, out=out)
+
+
 def log_sigmoid(z: np.ndarray) -> np.ndarray:
-    """``log sigma(z) = -log(1 + exp(-z)) = -logaddexp(0, -z)``."""
-    return -np.logaddexp(np.zeros((), dtype=z.dtype), -z)
+    """``log sigma(z) = -log(1 + exp(-z)) = min(z, 0) - log1p(exp(-|z|))``.
+
+    Both terms are <= 0, so their sum loses nothing.
+    """
+    z = np.asarray(z)
+    return block_values(_log_sigmoid_kernel, (flat(z),), z.dtype).reshape(
+        z.shape)
+
+
+def sigmoid_into(out: np.ndarray, z: np.ndarray) -> None:
+    """``out = sigma(z)`` for flat blocks: ``1 / (1 + e)`` for z >= 0 and
+    ``e / (1 + e)`` below, with ``e = exp(-|z|) <= 1``."""
+    e = scratch("sig_e")
+    np.abs(z, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    den = scratch("sig_den")
+    np.add(e, 1, out=den)
+    np.divide(1, den, out=out)
+    np.divide(e, den, out=den)
+    neg = scratch("sig_neg", np.bool_)
+    np.less(z, 0, out=neg)
+    np.copyto(out, den, where=neg)
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """``sigma(z)`` without overflow: exp(-|z|) never exceeds 1."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    z = np.asarray(z)
+    return block_values(sigmoid_into, (flat(z),), z.dtype).reshape(z.shape)
 
 
 def pow2_scale(x: np.ndarray) -> int:

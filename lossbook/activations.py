@@ -142,8 +142,26 @@ def softmax(logits: ArrayLike, *, axis: int = -1) -> np.ndarray:
     """
     z = as_float_array(logits, "logits")
     ax = check_axis(axis, z.ndim)
-    e = _numerics.exp_diff(z, z.max(axis=ax, keepdims=True))
-    return e / e.sum(axis=ax, keepdims=True)
+    if ax != z.ndim - 1:
+        e = _numerics.exp_diff(z, z.max(axis=ax, keepdims=True))
+        return e / e.sum(axis=ax, keepdims=True)
+    classes = z.shape[-1]
+    rows = z.reshape(-1, classes)
+    out = np.empty(rows.shape, z.dtype)
+    finite = _numerics.max_abs_exponent(z) < np.finfo(z.dtype).maxexp - 2
+    for sl in _numerics.row_blocks(rows.shape[0], classes):
+        block = rows[sl]
+        m = block.max(axis=-1, keepdims=True)
+        if finite:
+            # exp_diff without its overflow test: e + e lo
+            e, lo = _numerics.two_diff_finite(block, m)
+            np.exp(e, out=e)
+            lo *= e
+            e += lo
+        else:
+            e = _numerics.exp_diff(block, m)
+        np.divide(e, np.add.reduce(e, axis=-1, keepdims=True), out=out[sl])
+    return out.reshape(z.shape)
 
 
 def log_softmax(logits: ArrayLike, *, axis: int = -1) -> np.ndarray:
@@ -192,5 +210,12 @@ def log_softmax(logits: ArrayLike, *, axis: int = -1) -> np.ndarray:
     """
     z = as_float_array(logits, "logits")
     ax = check_axis(axis, z.ndim)
-    neg = _numerics.neg_log_softmax(np.moveaxis(z, ax, -1))
-    return np.moveaxis(0.0 - neg, -1, ax)
+    moved = np.moveaxis(z, ax, -1)
+    classes = moved.shape[-1]
+    rows = moved.reshape(-1, classes)
+    out = np.empty(rows.shape, z.dtype)
+    finite = _numerics.max_abs_exponent(z) < np.finfo(z.dtype).maxexp - 2
+    for sl in _numerics.row_blocks(rows.shape[0], classes):
+        part = _numerics.log_partition(rows[sl], finite=finite)
+        np.subtract(0.0, part.full(), out=out[sl], casting="same_kind")
+    return np.moveaxis(out.reshape(moved.shape), -1, ax)

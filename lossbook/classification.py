@@ -19,10 +19,13 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lossbook._blocks import block_values, flat, reduce_blocks, scratch
 from lossbook._numerics import (
-    log_sigmoid,
-    neg_log_softmax,
+    log1p_exp_neg_abs,
+    log_partition,
+    max_abs_exponent,
     pow2_scale,
+    row_blocks,
     sigmoid,
     softmax,
 )
@@ -240,11 +243,42 @@ def binary_cross_entropy(
     """
     check_reduction(reduction)
     y, p, w = _bce_inputs(y_true, y_prob, weight)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # masks make 0 * log 0 = 0 instead of NaN
-        pos = np.where(y > 0, y * _neg_log(p), 0.0)
-        neg = np.where(y < 1, (1 - y) * _neg_log1m(p), 0.0)
-    return reduce(_weigh(pos + neg, w), reduction)
+    inputs = (flat(y), flat(p)) + (() if w is None else (flat(w),))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        fast = reduce_blocks(_bce_kernel, inputs, p.dtype, reduction, p.shape)
+        if fast is not None:
+            return fast
+        values = block_values(_bce_kernel, inputs, p.dtype)
+    return reduce(values.reshape(p.shape), reduction)
+
+
+def _bce_kernel(
+    out: np.ndarray, y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None
+) -> None:
+    """``w [y (-log p) + (1 - y)(-log1p(-p))]`` for flat blocks, each
+    product left out (0) where its coefficient is 0, so that 0 log 0 = 0
+    instead of NaN."""
+    np.log(p, out=out)
+    np.subtract(0.0, out, out=out)  # 0 - log p: p = 1 gives +0.0
+    out *= y
+    skip = scratch("skip", np.bool_)
+    np.equal(y, 0, out=skip)
+    out[skip] = 0.0
+    neg = scratch("neg")
+    np.negative(p, out=neg)
+    np.log1p(neg, out=neg)
+    np.subtract(0.0, neg, out=neg)
+    one_minus = scratch("one_minus")
+    np.subtract(1, y, out=one_minus)
+    neg *= one_minus
+    np.equal(y, 1, out=skip)
+    neg[skip] = 0.0
+    out += neg
+    if w is not None:
+        # a zero weight also removes an inf (see _weigh)
+        out *= w
+        np.equal(w, 0, out=skip)
+        out[skip] = 0.0
 
 
 def _binary_cross_entropy_grad(
@@ -414,15 +448,69 @@ def binary_cross_entropy_with_logits(
     """
     check_reduction(reduction)
     y, z, w, pw = _bce_logits_inputs(y_true, logits, weight, pos_weight)
-    # softplus(-z) = -log sigma(z), softplus(z) = -log sigma(-z)
-    pos = y * (0.0 - log_sigmoid(z))
+    if w is None and pw is None:
+        kernel, inputs = _bce_logits_kernel, (flat(y), flat(z))
+    else:
+        # the broadcast weights, as flat arrays (copies) the blocks slice
+        one = np.ones((), z.dtype)
+        w = one if w is None else w
+        pw = one if pw is None else pw
+        kernel = _weighted_bce_logits_kernel
+        inputs = (flat(y), flat(z), np.broadcast_to(w, z.shape).ravel(),
+                  np.broadcast_to(pw, z.shape).ravel())
     # a weighted term beyond the float range is inf, as it should be
     with np.errstate(over="ignore"):
-        if pw is not None:
-            pos = _weigh(pos, pw)
-        neg = (1 - y) * (0.0 - log_sigmoid(-z))
-        values = _weigh(pos + neg, w)
-    return reduce(values, reduction)
+        fast = reduce_blocks(kernel, inputs, z.dtype, reduction, z.shape)
+        if fast is not None:
+            return fast
+        values = block_values(kernel, inputs, z.dtype)
+    return reduce(values.reshape(z.shape), reduction)
+
+
+def _bce_logits_kernel(out: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
+    """``y softplus(-z) + (1 - y) softplus(z)`` for flat blocks.
+
+    With ``softplus(x) = max(x, 0) + log1p(exp(-|x|))`` this is
+    ``(1 - y) z + L`` for z >= 0 and ``y |z| + L`` for z < 0, with
+    ``L = log1p(exp(-|z|))``: a sum of two non-negative terms, so no
+    digit cancels, and one ``exp`` and one ``log1p`` per element.
+    """
+    az = scratch("az")
+    log1p_exp_neg_abs(out, z, az)
+    coef = scratch("coef")
+    np.subtract(1, y, out=coef)
+    neg = scratch("neg", np.bool_)
+    np.less(z, 0, out=neg)
+    np.copyto(coef, y, where=neg, casting="same_kind")
+    coef *= az
+    out += coef
+
+
+def _weighted_bce_logits_kernel(
+    out: np.ndarray, y: np.ndarray, z: np.ndarray, w: np.ndarray,
+    pw: np.ndarray,
+) -> None:
+    """``w [pw y softplus(-z) + (1 - y) softplus(z)]`` for flat blocks,
+    a zero weight removing its term even where it is infinite."""
+    az = scratch("az")
+    tail = scratch("tail")
+    log1p_exp_neg_abs(tail, z, az)
+    pos = scratch("pos")
+    np.minimum(z, 0, out=pos)
+    np.subtract(tail, pos, out=pos)  # softplus(-z) = max(-z, 0) + L
+    pos *= y
+    skip = scratch("skip", np.bool_)
+    pos *= pw
+    np.equal(pw, 0, out=skip)
+    pos[skip] = 0.0
+    np.maximum(z, 0, out=out)
+    out += tail  # softplus(z)
+    np.subtract(1, y, out=az)
+    out *= az
+    out += pos
+    out *= w
+    np.equal(w, 0, out=skip)
+    out[skip] = 0.0
 
 
 def _binary_cross_entropy_with_logits_grad(
@@ -699,34 +787,59 @@ def cross_entropy(
     inp = _scale_free_weight(_cross_entropy_inputs(
         y_true, logits, axis, weight, ignore_index, label_smoothing
     ), reduction)
+    dtype = inp.z.dtype
     # logits beyond half the float range: compute the losses halved and
     # let reduce double the result, so a representable mean stays finite
-    k = int(pow2_scale(inp.z) >= np.finfo(inp.z.dtype).maxexp)
-    nlp = neg_log_softmax(inp.z, halve=bool(k))
+    top = max_abs_exponent(inp.z)
+    k = int(top >= np.finfo(dtype).maxexp)
+    classes = inp.z.shape[-1]
+    z = inp.z.reshape(-1, classes)
+    batch = inp.z.shape[:-1]
+
+    def parts():
+        """-log softmax, one block of rows at a time."""
+        for sl in row_blocks(z.shape[0], classes):
+            yield sl, log_partition(
+                z[sl], halve=bool(k), finite=top < np.finfo(dtype).maxexp - 2
+            )
+
     if inp.target is not None:
-        target = _smoothed_target(inp)
-        coef = target if inp.weight is None else target * inp.weight
-        values = _weigh(nlp, coef).sum(axis=-1)
-        return reduce(values, reduction, scale=k)
+        target = inp.target.reshape(-1, classes)
+        values = np.empty(z.shape[0], dtype)
+        for sl, part in parts():
+            tgt = target[sl]
+            if inp.smoothing > 0:
+                # torch's order of operations: y (1 - eps) + eps / C
+                tgt = tgt * (1 - inp.smoothing) + inp.smoothing / classes
+            coef = tgt if inp.weight is None else tgt * inp.weight
+            values[sl] = _weigh(part.full().astype(dtype), coef).sum(axis=-1)
+        return reduce(values.reshape(batch), reduction, scale=k)
     divisor = _label_weights(inp)
     if reduction == "mean":
         _check_mean_divisor(inp, divisor)
     eps = inp.smoothing
-    dtype = inp.z.dtype.type
-    nll = np.take_along_axis(nlp, inp.labels[..., np.newaxis], axis=-1)
-    values = _weigh(nll[..., 0], divisor * dtype(1 - eps))
+    labels = inp.labels.reshape(-1)
+    nll = np.empty(z.shape[0], dtype)
+    smoothing = np.empty(z.shape[0], dtype) if eps > 0 else None
     if eps > 0:
-        # torch's smoothing term: (eps / C) sum_c w_c (-log p_c)
-        weighted = _weigh(nlp, inp.weight)
-        scale = np.where(inp.valid, dtype(eps / nlp.shape[-1]), 0)
+        scale = np.where(inp.valid.reshape(-1), dtype.type(eps / classes), 0)
+    for sl, part in parts():
+        nll[sl] = part.at(labels[sl])
+        if eps > 0:
+            # torch's smoothing term: (eps / C) sum_c w_c (-log p_c)
+            weighted = _weigh(part.full().astype(dtype), inp.weight)
+            with np.errstate(over="ignore"):
+                term = _weigh(weighted.sum(axis=-1), scale[sl])
+                if not np.isfinite(term).all():
+                    # the class sum overflowed: scale each term first
+                    term = np.where(
+                        np.isfinite(term), term,
+                        _weigh(weighted, scale[sl, None]).sum(axis=-1))
+            smoothing[sl] = term
+    values = _weigh(nll.reshape(batch), divisor * dtype.type(1 - eps))
+    if eps > 0:
         with np.errstate(over="ignore"):
-            smoothing = _weigh(weighted.sum(axis=-1), scale)
-            if not np.isfinite(smoothing).all():
-                # the class sum overflowed: scale each term before adding
-                smoothing = np.where(
-                    np.isfinite(smoothing), smoothing,
-                    _weigh(weighted, scale[..., None]).sum(axis=-1))
-            values = values + smoothing
+            values = values + smoothing.reshape(batch)
     return reduce(values, reduction, weights=divisor, scale=k)
 
 

@@ -24,7 +24,14 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lossbook._numerics import exp_diff, log_sigmoid, sigmoid
+from lossbook._blocks import block_values, flat, reduce_blocks, scratch
+from lossbook._numerics import (
+    exp_diff,
+    max_abs_exponent,
+    row_blocks,
+    sigmoid,
+    two_diff_finite,
+)
 from lossbook._validation import (
     as_float_array,
     as_labels,
@@ -81,7 +88,7 @@ def _sigmoid_parts(
     p, pn = sigmoid(z), sigmoid(-z)
     # BCE with logits: -(y log sigma(z) + (1 - y) log sigma(-z)); both
     # terms are >= 0, so the sum loses nothing
-    ce = -(y * log_sigmoid(z) + (1 - y) * log_sigmoid(-z))
+    ce = -(y * _log_sigmoid(z) + (1 - y) * _log_sigmoid(-z))
     # 1 - p_t = 1 - [p y + (1 - p)(1 - y)] = y sigma(-z) + (1 - y) sigma(z):
     # a sum of non-negative terms, never 1 minus a number close to 1
     if gamma <= 2:
@@ -99,6 +106,13 @@ def _sigmoid_parts(
             qg = np.power(ql, gamma).astype(z.dtype)
         return {"p": p, "pn": pn, "ce": ce, "q": q, "qg": qg}
     return {"p": p, "pn": pn, "ce": ce, "q": q, "qg": np.power(q, gamma)}
+
+
+def _log_sigmoid(z: np.ndarray) -> np.ndarray:
+    """``log sigma(z) = -logaddexp(0, -z)``: the form the gradient's error
+    bound was measured with (slower than :func:`log_sigmoid`, which the
+    value's kernel does without)."""
+    return -np.logaddexp(np.zeros((), dtype=z.dtype), -z)
 
 
 def _alpha_t(y: np.ndarray, alpha: float | None) -> np.ndarray | float:
@@ -221,9 +235,75 @@ def sigmoid_focal_loss(
     y, z, alpha, gamma, _ = _sigmoid_inputs(
         y_true, logits, alpha, gamma, reduction
     )
-    parts = _sigmoid_parts(y, z, gamma)
-    values = _alpha_t(y, alpha) * parts["qg"] * parts["ce"]
-    return reduce(values.astype(z.dtype, copy=False), reduction)
+    if gamma <= 2:
+        def kernel(out, yb, zb):
+            _sigmoid_focal_kernel(out, yb, zb, alpha, gamma)
+    else:
+        def kernel(out, yb, zb):
+            # q and its power in extended precision (see _sigmoid_parts)
+            parts = _sigmoid_parts(yb, zb, gamma)
+            out[...] = _alpha_t(yb, alpha) * parts["qg"] * parts["ce"]
+    inputs = (flat(y), flat(z))
+    with np.errstate(over="ignore", under="ignore"):
+        fast = reduce_blocks(kernel, inputs, z.dtype, reduction, z.shape)
+        if fast is not None:
+            return fast
+        values = block_values(kernel, inputs, z.dtype)
+    return reduce(values.reshape(z.shape), reduction)
+
+
+def _sigmoid_focal_kernel(
+    out: np.ndarray, y: np.ndarray, z: np.ndarray, alpha: float | None,
+    gamma: float,
+) -> None:
+    """``alpha_t q**gamma ce`` for flat blocks (gamma <= 2).
+
+    With ``e = exp(-|z|)``, ``s = e / (1 + e)`` and ``r = 1 - s``
+    the two sigmoids are ``(sigma(z), sigma(-z)) = (r, s)`` for z >= 0 and
+    ``(s, r)`` below. With ``b = 1 - y`` for z >= 0 and ``y`` below, and
+    ``a`` the other one: ``q = 1 - p_t = a s + b r`` (a sum of
+    non-negative terms) and ``ce = b |z| + log1p(e)``
+    (:func:`lossbook.binary_cross_entropy_with_logits`): one ``exp`` and
+    one ``log1p`` per element serve both.
+    """
+    az = scratch("az")
+    np.abs(z, out=az)
+    e = scratch("e")
+    np.negative(az, out=e)
+    np.exp(e, out=e)
+    r = scratch("r")
+    np.add(e, 1, out=r)
+    s = scratch("s")
+    np.divide(e, r, out=s)
+    # r = 1 - s: one rounding of a number in [1/2, 1], where 1 / (1 + e)
+    # rounds twice
+    np.subtract(1, s, out=r)
+    neg = scratch("neg", np.bool_)
+    np.less(z, 0, out=neg)
+    omy = scratch("omy")
+    np.subtract(1, y, out=omy)
+    a = scratch("a")
+    np.copyto(a, y)
+    np.copyto(a, omy, where=neg)
+    b = scratch("b")
+    np.copyto(b, omy)
+    np.copyto(b, y, where=neg)
+    a *= s  # q = a s + b r
+    np.multiply(b, r, out=r)
+    a += r
+    q = np.square(a, out=a) if gamma == 2 else np.power(a, gamma, out=a)
+    np.log1p(e, out=e)  # ce = b |z| + log1p(e)
+    b *= az
+    b += e
+    if alpha is None:
+        np.copyto(out, q)
+    else:
+        # alpha_t = alpha y + (1 - alpha)(1 - y)
+        np.multiply(y, alpha, out=out)
+        omy *= 1 - alpha
+        out += omy
+        out *= q
+    out *= b
 
 
 def _sigmoid_focal_gradient(
@@ -449,10 +529,52 @@ def softmax_focal_loss(
     labels, z, gamma, alpha, _ = _softmax_inputs(
         y_true, logits, gamma, alpha, axis, reduction
     )
-    parts = _softmax_parts(labels, z)
-    values = (_per_sample_alpha(alpha, labels)
-              * np.power(parts["q"], gamma) * parts["ce"])
-    return reduce(values.astype(z.dtype, copy=False), reduction)
+    classes = z.shape[-1]
+    flat_z = z.reshape(-1, classes)
+    flat_labels = labels.reshape(-1)
+    values = np.empty(flat_z.shape[0], z.dtype)
+    finite = max_abs_exponent(z) < np.finfo(z.dtype).maxexp - 2
+    for sl in row_blocks(flat_z.shape[0], classes):
+        q, ce = _softmax_focal_rows(flat_labels[sl], flat_z[sl], finite)
+        values[sl] = (_per_sample_alpha(alpha, flat_labels[sl])
+                      * np.power(q, gamma) * ce)
+    return reduce(values.reshape(labels.shape), reduction)
+
+
+def _softmax_focal_rows(
+    labels: np.ndarray, z: np.ndarray, finite: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """``q = 1 - p_t`` and ``ce = -log p_t`` for one block of rows (R, C),
+    as in :func:`_softmax_parts`; float32 logits are computed in float64,
+    whose ``z - m`` holds their difference to far below a float32 ulp.
+    ``finite=True`` promises that no ``z - m`` overflows."""
+    rows = np.arange(z.shape[0])
+    top = np.argmax(z, axis=-1)
+    wide = z.dtype == np.float32
+    if wide:
+        z = z.astype(np.float64)
+    m = z[rows, top][:, np.newaxis]
+    if wide:
+        w = np.exp(np.subtract(z, m))
+    elif finite:
+        # exp_diff without its overflow test: e + e lo
+        w, lo = two_diff_finite(z, m)
+        np.exp(w, out=w)
+        lo *= w
+        w += lo
+    else:
+        w = exp_diff(z, m)
+    m = m[:, 0]
+    z_t = z[rows, labels]
+    w_t = w[rows, labels]
+    w[rows, labels] = 0.0
+    others = np.add.reduce(w, axis=-1)
+    total = others + w_t
+    with np.errstate(divide="ignore", over="ignore"):
+        # as in _softmax_parts: log1p keeps p_t near 1 exact when z_t is
+        # the largest logit; otherwise a sum of non-negatives
+        ce = np.where(z_t == m, np.log1p(others), (m - z_t) + np.log(total))
+    return others / total, ce
 
 
 def _softmax_focal_gradient(

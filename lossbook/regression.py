@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lossbook._blocks import block_values, flat, reduce_blocks, scratch
 from lossbook._numerics import pow2_scale
 from lossbook._validation import (
     as_float_array,
@@ -54,33 +55,95 @@ def _residual(
     return np.asarray(d), p.dtype
 
 
-def _scaled_residual(
+def _checked_pair(
     y_true: ArrayLike, y_pred: ArrayLike, reduction: str
+) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+    """Validate once: the two arrays as given (not yet cast) and the
+    common dtype the loss is computed in."""
+    check_reduction(reduction)
+    y = as_float_array(y_true, "y_true")
+    p = as_float_array(y_pred, "y_pred")
+    check_same_shape(y, "y_true", p, "y_pred")
+    return y, p, common_dtype(y, p)
+
+
+def _scaled_residual(
+    y: np.ndarray, p: np.ndarray, dtype: np.dtype, reduction: str
 ) -> tuple[np.ndarray, int]:
     """``d / 2**k`` and ``k``: the residual in a frame where the reduced
     loss cannot overflow on its way to a representable result.
 
-    ``k = 0`` (the plain residual) unless a reduction is asked for and an
-    input exceeds about 2**500 (2**52 in float32). Then both inputs are
-    divided by ``2**k`` (exactly) before they are subtracted, the loss,
-    homogeneous in ``(d, delta)`` or ``(d, beta)``, is computed there, and
+    ``y`` and ``p`` are validated (:func:`_checked_pair`). ``k = 0`` (the
+    plain residual) unless a reduction is asked for and an input exceeds
+    about 2**500 (2**52 in float32). Then both inputs are divided by
+    ``2**k`` (exactly) before they are subtracted, the loss, homogeneous
+    in ``(d, delta)`` or ``(d, beta)``, is computed there, and
     :func:`reduce` scales the mean or sum back once: a mean that is
     representable comes out finite although ``d`` or ``d**2`` is not.
     Terms far below the largest lose bits in that frame, but they lie far
     below the rounding of the result.
     """
-    d, _ = _residual(y_true, y_pred, reduction)
+    with np.errstate(over="ignore"):
+        d = np.asarray(p.astype(dtype, copy=False)
+                       - y.astype(dtype, copy=False))
     if reduction == "none":
         return d, 0
-    y = as_float_array(y_true, "y_true")
-    p = as_float_array(y_pred, "y_pred")
-    limit = (np.finfo(d.dtype).maxexp - 24) // 2
+    limit = (np.finfo(dtype).maxexp - 24) // 2
     k = max(pow2_scale(y), pow2_scale(p)) - limit
     if k <= 0:
         return d, 0
-    y = np.ldexp(y.astype(d.dtype, copy=False), -k).astype(d.dtype)
-    p = np.ldexp(p.astype(d.dtype, copy=False), -k).astype(d.dtype)
+    y = np.ldexp(y.astype(dtype, copy=False), -k).astype(dtype)
+    p = np.ldexp(p.astype(dtype, copy=False), -k).astype(dtype)
     return p - y, k
+
+
+def _blocked(
+    kernel, y: np.ndarray, p: np.ndarray, dtype: np.dtype, reduction: str
+) -> np.ndarray | None:
+    """The loss of the residual ``p - y`` in blocks, in the direct frame
+    (``None`` if its sum overflowed: then the scaled frame decides).
+
+    Where the direct frame's sum is finite it is the more accurate of the
+    two (no term loses bits to a scaling), so only an overflow sends the
+    caller to :func:`_scaled_residual`.
+    """
+    with np.errstate(over="ignore"):
+        return reduce_blocks(kernel, (flat(y), flat(p)), dtype, reduction,
+                             y.shape)
+
+
+def _residual_into(out: np.ndarray, y: np.ndarray, p: np.ndarray) -> None:
+    # mixed float32/float64 inputs are cast inside the ufunc, exactly
+    np.subtract(p, y, out=out)
+
+
+def _mse_kernel(out: np.ndarray, y: np.ndarray, p: np.ndarray) -> None:
+    _residual_into(out, y, p)
+    np.square(out, out=out)
+
+
+def _mae_kernel(out: np.ndarray, y: np.ndarray, p: np.ndarray) -> None:
+    _residual_into(out, y, p)
+    np.abs(out, out=out)
+
+
+def _banded(ad: np.ndarray, width: float, divide: bool) -> None:
+    """In place on ``ad = |d|``: with q = min(|d|, width), q (|d| - q/2)
+    (Huber), or (q / width) (|d| - q/2) (smooth L1, ``divide=True``).
+
+    Inside the band that is d**2 / 2 (or d**2 / (2 width)), outside
+    width (|d| - width/2) (or exactly |d| - width/2, as width / width is
+    1): both pieces at once, with no ``where``. Dividing q before the
+    product keeps it from underflowing.
+    """
+    q = scratch("q")
+    np.minimum(ad, width, out=q)
+    half = scratch("half")
+    np.multiply(q, 0.5, out=half)
+    ad -= half
+    if divide:
+        q /= width
+    ad *= q
 
 
 def _finish(
@@ -174,7 +237,11 @@ def mse(
     >>> mse([0.0, 0.0], [1.0, 3.0], reduction="none")
     array([1., 9.])
     """
-    d, k = _scaled_residual(y_true, y_pred, reduction)
+    y, p, dtype = _checked_pair(y_true, y_pred, reduction)
+    fast = _blocked(_mse_kernel, y, p, dtype, reduction)
+    if fast is not None:
+        return fast
+    d, k = _scaled_residual(y, p, dtype, reduction)
     with np.errstate(over="ignore"):
         values = np.square(d, out=d)
     return _finish(values, reduction, 2 * k)
@@ -244,7 +311,11 @@ def mae(
     >>> float(mae([0.0, 0.0], [1.0, -3.0], reduction="sum"))
     4.0
     """
-    d, k = _scaled_residual(y_true, y_pred, reduction)
+    y, p, dtype = _checked_pair(y_true, y_pred, reduction)
+    fast = _blocked(_mae_kernel, y, p, dtype, reduction)
+    if fast is not None:
+        return fast
+    d, k = _scaled_residual(y, p, dtype, reduction)
     return _finish(np.abs(d, out=d), reduction, k)
 
 
@@ -329,12 +400,19 @@ def huber(
     4.0
     """
     delta = _check_delta(delta)
-    d, k = _scaled_residual(y_true, y_pred, reduction)
+    y, p, dtype = _checked_pair(y_true, y_pred, reduction)
+
+    def kernel(out: np.ndarray, yb: np.ndarray, pb: np.ndarray) -> None:
+        _mae_kernel(out, yb, pb)
+        _banded(out, delta, divide=False)
+
+    fast = _blocked(kernel, y, p, dtype, reduction)
+    if fast is not None:
+        return fast
+    d, k = _scaled_residual(y, p, dtype, reduction)
     # huber_{delta}(d) = 4**k huber_{delta / 2**k}(d / 2**k)
     delta = float(np.ldexp(delta, -k))
     ad = np.abs(d, out=d)
-    # with q = min(|d|, delta), q (|d| - q/2) is d**2/2 inside the band and
-    # delta (|d| - delta/2) outside: both pieces at once, in place, no where
     q = np.minimum(ad, delta)
     ad -= 0.5 * q
     with np.errstate(over="ignore"):
@@ -421,15 +499,22 @@ def smooth_l1(
     0.5
     """
     beta = check_nonnegative(beta, "beta")
-    d, k = _scaled_residual(y_true, y_pred, reduction)
+    y, p, dtype = _checked_pair(y_true, y_pred, reduction)
+
+    def kernel(out: np.ndarray, yb: np.ndarray, pb: np.ndarray) -> None:
+        _mae_kernel(out, yb, pb)
+        if beta > 0.0:
+            _banded(out, beta, divide=True)
+
+    fast = _blocked(kernel, y, p, dtype, reduction)
+    if fast is not None:
+        return fast
+    d, k = _scaled_residual(y, p, dtype, reduction)
     # smooth_l1_{beta}(d) = 2**k smooth_l1_{beta / 2**k}(d / 2**k)
     beta = float(np.ldexp(beta, -k))
     ad = np.abs(d, out=d)
     if beta == 0.0:
         return _finish(ad, reduction, k)
-    # with q = min(|d|, beta), (q / beta) (|d| - q/2) is d**2 / (2 beta)
-    # inside the band and exactly |d| - beta/2 outside (beta / beta == 1);
-    # dividing q first keeps the product from underflowing
     q = np.minimum(ad, beta)
     ad -= 0.5 * q
     q /= beta
@@ -504,17 +589,37 @@ def log_cosh(
     >>> round(float(log_cosh([0.0], [800.0])), 6)
     799.306853
     """
-    d, _ = _residual(y_true, y_pred, reduction)
-    ad = np.abs(d)
-    small = ad < _LOG_COSH_SWITCH
-    # cosh d - 1 = 2 sinh^2(d/2): no cancellation against 1 for small d
-    s = np.sinh(0.5 * np.where(small, ad, 0))
-    near = np.log1p(2 * s * s)
-    # log cosh d = |d| + log(1 + exp(-2|d|)) - log 2, for any finite d
-    log2 = np.log(d.dtype.type(2))
+    y, p, dtype = _checked_pair(y_true, y_pred, reduction)
+    log2 = np.log(dtype.type(2))
+
+    def kernel(out: np.ndarray, yb: np.ndarray, pb: np.ndarray) -> None:
+        _mae_kernel(out, yb, pb)
+        ad = out
+        small = scratch("small", np.bool_)
+        np.less(ad, _LOG_COSH_SWITCH, out=small)
+        # cosh d - 1 = 2 sinh^2(d/2): no cancellation against 1 for small d
+        s = scratch("s")
+        np.multiply(ad, 0.5, out=s)
+        s[~small] = 0
+        np.sinh(s, out=s)
+        np.square(s, out=s)
+        s *= 2
+        near = np.log1p(s, out=s)
+        # log cosh d = |d| + log(1 + exp(-2|d|)) - log 2, for any finite d
+        far = scratch("far")
+        np.multiply(ad, -2, out=far)
+        np.exp(far, out=far)
+        np.log1p(far, out=far)
+        ad -= log2
+        ad += far
+        np.copyto(ad, near, where=small)
+
     with np.errstate(over="ignore"):
-        far = (ad - log2) + np.log1p(np.exp(-2 * ad))
-    values = np.where(small, near, far)
+        fast = reduce_blocks(kernel, (flat(y), flat(p)), dtype, reduction,
+                             y.shape)
+        if fast is not None:
+            return fast
+        values = block_values(kernel, (flat(y), flat(p)), dtype)
     return _finish(values, reduction)
 
 
