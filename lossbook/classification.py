@@ -249,7 +249,8 @@ def binary_cross_entropy(
         if fast is not None:
             return fast
         values = block_values(_bce_kernel, inputs, p.dtype)
-    return reduce(values.reshape(p.shape), reduction)
+        # an infinite term makes the sum inf, as it should, silently
+        return reduce(values.reshape(p.shape), reduction)
 
 
 def _bce_kernel(
@@ -464,7 +465,8 @@ def binary_cross_entropy_with_logits(
         if fast is not None:
             return fast
         values = block_values(kernel, inputs, z.dtype)
-    return reduce(values.reshape(z.shape), reduction)
+        # an infinite term makes the sum inf, as it should, silently
+        return reduce(values.reshape(z.shape), reduction)
 
 
 def _bce_logits_kernel(out: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
@@ -799,8 +801,12 @@ def cross_entropy(
     def parts():
         """-log softmax, one block of rows at a time."""
         for sl in row_blocks(z.shape[0], classes):
+            # in the halved frame (logits near the float range) float32
+            # keeps its own arithmetic, whose rounding that frame was
+            # measured with
             yield sl, log_partition(
-                z[sl], halve=bool(k), finite=top < np.finfo(dtype).maxexp - 2
+                z[sl], halve=bool(k), finite=top < np.finfo(dtype).maxexp - 2,
+                wide=not k,
             )
 
     if inp.target is not None:
@@ -812,7 +818,9 @@ def cross_entropy(
                 # torch's order of operations: y (1 - eps) + eps / C
                 tgt = tgt * (1 - inp.smoothing) + inp.smoothing / classes
             coef = tgt if inp.weight is None else tgt * inp.weight
-            values[sl] = _weigh(part.full().astype(dtype), coef).sum(axis=-1)
+            with np.errstate(over="ignore"):
+                nlp = part.full().astype(dtype)
+            values[sl] = _weigh(nlp, coef).sum(axis=-1)
         return reduce(values.reshape(batch), reduction, scale=k)
     divisor = _label_weights(inp)
     if reduction == "mean":
@@ -824,10 +832,12 @@ def cross_entropy(
     if eps > 0:
         scale = np.where(inp.valid.reshape(-1), dtype.type(eps / classes), 0)
     for sl, part in parts():
-        nll[sl] = part.at(labels[sl])
+        with np.errstate(over="ignore"):  # float32 beyond its range: inf
+            nll[sl] = part.at(labels[sl])
         if eps > 0:
             # torch's smoothing term: (eps / C) sum_c w_c (-log p_c)
-            weighted = _weigh(part.full().astype(dtype), inp.weight)
+            with np.errstate(over="ignore"):
+                weighted = _weigh(part.full().astype(dtype), inp.weight)
             with np.errstate(over="ignore"):
                 term = _weigh(weighted.sum(axis=-1), scale[sl])
                 if not np.isfinite(term).all():

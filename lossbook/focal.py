@@ -249,7 +249,8 @@ def sigmoid_focal_loss(
         if fast is not None:
             return fast
         values = block_values(kernel, inputs, z.dtype)
-    return reduce(values.reshape(z.shape), reduction)
+        # an infinite term makes the sum inf, as it should, silently
+        return reduce(values.reshape(z.shape), reduction)
 
 
 def _sigmoid_focal_kernel(
@@ -536,8 +537,9 @@ def softmax_focal_loss(
     finite = max_abs_exponent(z) < np.finfo(z.dtype).maxexp - 2
     for sl in row_blocks(flat_z.shape[0], classes):
         q, ce = _softmax_focal_rows(flat_labels[sl], flat_z[sl], finite)
-        values[sl] = (_per_sample_alpha(alpha, flat_labels[sl])
-                      * np.power(q, gamma) * ce)
+        with np.errstate(over="ignore"):  # a float32 loss beyond the range
+            values[sl] = (_per_sample_alpha(alpha, flat_labels[sl])
+                          * np.power(q, gamma) * ce)
     return reduce(values.reshape(labels.shape), reduction)
 
 
