@@ -90,10 +90,11 @@ def block_values(
     inputs: Sequence[np.ndarray],
     dtype: np.dtype,
     *,
-    block: int = BLOCK,
+    block: int | None = None,
 ) -> np.ndarray:
     """The kernel's values for every element of the flat ``inputs``, as one
     new array of their length."""
+    block = block or BLOCK  # read at call time, so tests can shrink it
     n = inputs[0].shape[0]
     out = np.empty(n, dtype)
     _run(kernel, inputs, n, np.dtype(dtype), block, lambda sl, v: None, out)
@@ -105,7 +106,7 @@ def block_sum(
     inputs: Sequence[np.ndarray],
     dtype: np.dtype,
     *,
-    block: int = BLOCK,
+    block: int | None = None,
 ) -> np.ndarray:
     """The sum of the kernel's values over the flat ``inputs``, without
     storing them: each block is summed (pairwise, as ``np.sum``) and the
@@ -116,6 +117,7 @@ def block_sum(
     on the full values, whose scaled sums stay finite whenever the result
     is representable.
     """
+    block = block or BLOCK
     n = inputs[0].shape[0]
     nblocks = -(-n // block)
     partial = np.empty(nblocks, dtype)
@@ -135,7 +137,7 @@ def reduce_blocks(
     reduction: str,
     shape: tuple[int, ...],
     *,
-    block: int = BLOCK,
+    block: int | None = None,
 ) -> np.ndarray | None:
     """The kernel's values reduced as ``reduction`` asks.
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossbook._blocks import BLOCK, block_values, flat, scratch
+from lossbook import _blocks
+from lossbook._blocks import block_values, flat, scratch
 
 __all__ = [
     "exp_diff",
@@ -73,7 +74,7 @@ def row_blocks(rows: int, classes: int):
     """Slices of whole rows, about :data:`lossbook._blocks.BLOCK` entries
     each (one row at least), so that a block and its temporaries stay in
     the cache."""
-    step = max(1, BLOCK // max(classes, 1))
+    step = max(1, _blocks.BLOCK // max(classes, 1))
     for start in range(0, rows, step):
         yield slice(start, min(start + step, rows))
 
