@@ -216,7 +216,7 @@ def log_softmax(logits: ArrayLike, *, axis: int = -1) -> np.ndarray:
     out = np.empty(rows.shape, z.dtype)
     finite = _numerics.max_abs_exponent(z) < np.finfo(z.dtype).maxexp - 2
     for sl in _numerics.row_blocks(rows.shape[0], classes):
-        part = _numerics.log_partition(rows[sl], finite=finite)
+        part = _numerics.log_partition(rows[sl], finite=finite, wide=finite)
         with np.errstate(over="ignore"):  # float32 beyond its range: -inf
             np.subtract(0.0, part.full(), out=out[sl], casting="same_kind")
     return np.moveaxis(out.reshape(moved.shape), -1, ax)

@@ -801,13 +801,12 @@ def cross_entropy(
     def parts():
         """-log softmax, one block of rows at a time."""
         for sl in row_blocks(z.shape[0], classes):
-            # in the halved frame (logits near the float range) float32
-            # keeps its own arithmetic, whose rounding that frame was
-            # measured with
-            yield sl, log_partition(
-                z[sl], halve=bool(k), finite=top < np.finfo(dtype).maxexp - 2,
-                wide=not k,
-            )
+            # near the float range (and in the halved frame) float32 keeps
+            # its own arithmetic, whose rounding at the overflow threshold
+            # the range guarantees were established with
+            finite = top < np.finfo(dtype).maxexp - 2
+            yield sl, log_partition(z[sl], halve=bool(k), finite=finite,
+                                    wide=finite)
 
     if inp.target is not None:
         target = inp.target.reshape(-1, classes)
