@@ -79,6 +79,22 @@ def _print_options():
         yield
 
 
+def pytest_sessionfinish(session):
+    # in a pytest-xdist worker the table is handed to the controller, which
+    # prints one table for the whole run
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["ulp_worst"] = {k: list(v) for k, v in _WORST.items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    for name, (worst, count) in node.workeroutput.get("ulp_worst",
+                                                      {}).items():
+        old_worst, old_count = _WORST.get(name, (0.0, 0))
+        _WORST[name] = (max(old_worst, worst), old_count + count)
+
+
 def pytest_terminal_summary(terminalreporter):
     if not _WORST:
         return
