@@ -410,7 +410,6 @@ def test_stored_outputs_are_clean(path):
                 f"cell {i} wrote to stderr: {text[:120]}"
 
 
-
 @pytest.mark.parametrize("path", WRITTEN, **ids)
 def test_unchecked_outputs_are_bounded_by_an_assertion(path):
     # nbval does not compare the outputs of a cell tagged
@@ -421,6 +420,7 @@ def test_unchecked_outputs_are_bounded_by_an_assertion(path):
         if "nbval-ignore-output" in tags:
             assert re.search(r"^\s*assert\s", _source(cell), re.M), \
                 f"cell {i} is not compared by nbval and asserts nothing"
+
 
 # -- the rules themselves --------------------------------------------------
 

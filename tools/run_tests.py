@@ -6,7 +6,7 @@
    two workers;
 3. notebooks: nbval re-runs every chapter and compares stored outputs;
 4. build: the whole book with warnings as errors, from the outputs stored
-   in the notebooks (step 4 has just re-executed every chapter and shown
+   in the notebooks (step 3 has just re-executed every chapter and shown
    that they are what the code produces; ``make book`` executes them);
 5. browser: every page of the built site in headless Chromium.
 
