@@ -148,6 +148,30 @@ def test_masked_token_mean_with_a_loss_beyond_float32():
         3e38, rel=1e-6)
 
 
+def test_ce_iou_with_a_pixel_loss_beyond_float32():
+    # pixel 0's cross-entropy, 2 * max32, is inf in float32; the image's
+    # loss, (mean CE + IoU term) / 2, is about max32 / 2
+    z = np.array([[[[MAX32, -MAX32], [0.0, 0.0]]]], dtype=np.float32)
+    got = lb.cross_entropy_iou_loss_2d([[[1, 0]]], z)
+    assert got.dtype == np.float32
+    assert got == pytest.approx(float(MAX32) / 2, rel=1e-6)
+    assert got == pytest.approx(
+        lb.cross_entropy_iou_loss_2d([[[1, 0]]], z.astype(np.float64)),
+        rel=1e-6)
+
+
+def test_ciou_angle_of_a_tiny_box_beside_a_huge_one():
+    # the square's sides (1.3e-78) underflowed to 0 in the pair's scaled
+    # frame, which made it a point of angle 0 and v = 0; its angle is
+    # pi/4 against about 0: v = 1/4, alpha v = v^2 / (1 + v + eps)
+    t = [[-0.5, 0.0, 0.0, 3.7e279]]
+    p = [[0.0, 0.0, 1.3e-78, 1.3e-78]]
+    v = 0.25
+    want = 1.0 + 0.25 + v * v / (1.0 + v + 1.0)
+    assert lb.ciou_loss(t, p, eps=1.0) == pytest.approx(want, rel=1e-14)
+    assert np.isfinite(gradient(lb.ciou_loss, t, p, eps=1.0)).all()
+
+
 def test_ctc_gradient_with_scores_near_minus_1e300():
     # every score equal: the occupancies do not depend on the score, and
     # six of the paths of three frames collapse to the label
