@@ -895,8 +895,14 @@ def reduce(
     """
     if reduction == "none":
         out = values
+    # The scaled sums cannot overflow for finite terms. A term that is
+    # already inf (a value beyond the float range) makes the sum inf
+    # whatever happens on the way, but it also hides the scale of the
+    # finite terms (frexp(inf) has exponent 0), so their partial sums may
+    # overflow first: that overflow changes nothing and is no warning.
     elif reduction == "sum":
-        out = scaled_sum(values)
+        with np.errstate(over="ignore"):
+            out = scaled_sum(values)
     elif weights is None:
         with np.errstate(over="ignore"):
             out = values.mean(dtype=values.dtype)
@@ -907,9 +913,9 @@ def reduce(
     else:
         # both sums in a frame where their largest term is below 1
         ev, ew = pow2_scale(values), pow2_scale(weights)
-        num = scaled_sum(np.ldexp(values, -ev).astype(values.dtype))
-        den = scaled_sum(np.ldexp(weights, -ew).astype(values.dtype))
         with np.errstate(over="ignore"):
+            num = scaled_sum(np.ldexp(values, -ev).astype(values.dtype))
+            den = scaled_sum(np.ldexp(weights, -ew).astype(values.dtype))
             out = np.ldexp(num / den, ev - ew).astype(values.dtype)
     if scale:
         with np.errstate(over="ignore"):

@@ -493,6 +493,28 @@ def _scaled(
     return t, p, k, np.minimum(e, _LIMITS[t.dtype].eps_cap)
 
 
+def _own_sizes(
+    bt: np.ndarray, bp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``w, h`` of the true, then the predicted boxes ``(n, 4)``, each box
+    scaled by a power of two of its own (largest coordinate in [1/2, 1)).
+
+    The gap between the two boxes' angles does not change when one box
+    alone is scaled, and in its own frame no box loses its shape: in the
+    pair's frame the sides of a box far smaller than the other (a 1e-78
+    square beside a 1e279 box) underflow to 0, which made it a point of
+    angle 0.
+    """
+    sizes = []
+    for b in (bt, bp):
+        b = b.astype(np.float64, copy=False)
+        k = np.frexp(np.abs(b).max(axis=-1))[1]
+        with np.errstate(under="ignore"):
+            b = np.ldexp(b, -k[:, None])
+        sizes += [b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]]
+    return tuple(sizes)
+
+
 def _eps_direct(eps: float, dtype: np.dtype) -> np.ndarray:
     return np.asarray(min(eps, _LIMITS[dtype].eps_cap), dtype)
 
@@ -539,6 +561,8 @@ def _elementwise(
     if redo is not None:
         ts, ps, _, e = _scaled(t[redo], p[redo], eps)
         g = _geometry(ts, ps, enclosing=enclosing, distance=distance)
+        if distance:  # the angles of CIoU
+            g = g._replace(sizes=_own_sizes(t[redo], p[redo]))
         values[redo] = terms(g, e, _eps_raw(eps, ts.dtype))
     return values.reshape(shape)
 
@@ -1299,6 +1323,8 @@ def _gradient(
     boxes_pred: ArrayLike,
     eps: object,
     reduction: str,
+    *,
+    angles: bool = False,
 ) -> np.ndarray:
     bt, bp, eps, dtype = _prepare(boxes_true, boxes_pred, eps, reduction)
     shape = bt.shape
@@ -1306,6 +1332,9 @@ def _gradient(
     # does not change with the scale, so d/dx = 2**-k d/dx_scaled
     t, p, k, e = _scaled(bt.reshape(-1, 4), bp.reshape(-1, 4), eps)
     g, s = _geometry(t, p), _slopes(t, p)
+    if angles:
+        g = g._replace(sizes=_own_sizes(bt.reshape(-1, 4),
+                                        bp.reshape(-1, 4)))
     grad = terms(t, p, g, s, e, _eps_raw(eps, t.dtype))
     with np.errstate(under="ignore"):
         grad = np.ldexp(grad, -k[:, None]).reshape(shape)
@@ -1357,7 +1386,8 @@ def _ciou_loss_gradient(
         alpha_v = _ratio_slope(v * v, 2 * v[..., None] * d_v,
                                iou_term + v + eps_raw, d_iou + d_v)
         return d_iou + _diou_slope(g, s, eps) + alpha_v
-    return _gradient(terms, boxes_true, boxes_pred, eps, reduction)
+    return _gradient(terms, boxes_true, boxes_pred, eps, reduction,
+                     angles=True)
 
 
 GRADIENTS: dict[Callable, Callable] = {

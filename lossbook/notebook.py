@@ -18,7 +18,13 @@ __all__ = ["glue"]
 SIGNIFICANT_DIGITS = 10
 
 
-def glue(name: str, variable: Any, display: bool = True) -> None:
+def glue(
+    name: str,
+    variable: Any,
+    display: bool = True,
+    *,
+    digits: int | None = None,
+) -> None:
     """Record ``variable`` under ``name`` for the page's ``{glue}`` roles.
 
     Parameters
@@ -30,6 +36,12 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
         The value (a number, a figure, a table) to record.
     display : bool, default=True
         Whether the cell also shows the value.
+    digits : int, optional
+        Significant digits a real number keeps, ``SIGNIFICANT_DIGITS`` (10)
+        when omitted. A value at the end of a long iterative computation (a
+        training curve, a least-squares fit) differs between processors in
+        its 8th digit or so; it is glued with fewer digits (e.g. 6), still
+        more than the prose shows.
 
     Notes
     -----
@@ -52,22 +64,29 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
     >>> glue("answer", 42, display=False)
     >>> _rounded(0.1 + 0.2)
     0.3
+    >>> _rounded(0.79998853, 6)
+    0.799989
     """
+    from ._validation import check_integer
+
+    if digits is None:
+        digits = SIGNIFICANT_DIGITS
+    digits = check_integer(digits, "digits", min_val=1, max_val=17)
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
         if display:
             from IPython.display import display as show
 
-            show(_rounded(variable))
+            show(_rounded(variable, digits))
         return
-    myst_glue(name, _rounded(variable), display=display)
+    myst_glue(name, _rounded(variable, digits), display=display)
 
 
-def _rounded(value: Any) -> Any:
-    """``value`` with a real number cut to its significant digits."""
+def _rounded(value: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
+    """``value`` with a real number cut to ``digits`` significant digits."""
     if isinstance(value, numbers.Real) and not isinstance(
         value, numbers.Integral
     ):
-        return float(f"{float(value):.{SIGNIFICANT_DIGITS}g}")
+        return float(f"{float(value):.{digits}g}")
     return value

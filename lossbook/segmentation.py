@@ -46,6 +46,7 @@ from lossbook._validation import (
 )
 from lossbook.boxes import _ratio
 from lossbook.classification import cross_entropy
+from lossbook.sequence import _halved_token_losses
 
 __all__ = [
     "GRADIENTS",
@@ -526,6 +527,13 @@ def cross_entropy_iou_loss_2d(
     n = inp.labels.shape[0]
     pixels = cross_entropy(inp.labels, inp.logits, axis=inp.axis,
                            reduction="none").reshape(n, -1)
+    halved = not np.isfinite(pixels).all()
+    if halved:
+        # a pixel's loss beyond the float range (logits beyond half of
+        # it): the sample's loss may be representable, and half of every
+        # pixel's loss is; (ce + iou) / 2 is then ce / 2 + iou / 2
+        pixels = _halved_token_losses(inp.labels, inp.logits,
+                                      inp.axis).reshape(n, -1)
     with np.errstate(over="ignore"):
         ce = pixels.mean(axis=1)
         if not np.isfinite(ce).all():
@@ -538,6 +546,8 @@ def cross_entropy_iou_loss_2d(
     # whose probabilities underflowed, and P / P = 1 is its exact loss
     iou = _iou_nc(_one_hot_nck(inp), p, inp.smooth, q, at_zero=1.0)
     iou = iou.mean(axis=-1)
+    if halved:
+        return reduce(ce + iou / 2, reduction)
     return reduce((ce + iou) / 2, reduction)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lossbook._numerics import pow2_scale
+from lossbook._numerics import neg_log_softmax, pow2_scale
 from lossbook._validation import (
     as_float_array,
     check_all_nonnegative,
@@ -18,6 +18,7 @@ from lossbook._validation import (
     check_positive_total,
     check_reduction,
     check_same_shape,
+    common_dtype,
     reduce,
     reduce_gradient,
 )
@@ -43,6 +44,32 @@ def _token_mask(mask, logits, axis, reduction):
         # of two (exactly) keeps mask * loss finite for masks near 1e308
         m = np.ldexp(m, -pow2_scale(m)).astype(m.dtype)
     return m
+
+
+def _halved_token_losses(
+    y_true: ArrayLike, logits: ArrayLike, axis: int
+) -> np.ndarray:
+    """Half of each token's cross-entropy, for inputs already validated.
+
+    A token whose loss lies beyond the float range (logits beyond half of
+    it) is ``inf``, but a masked mean or sum of the tokens may still be
+    representable: half of every loss is finite, and ``reduce`` doubles
+    the result once. :func:`~lossbook._numerics.neg_log_softmax` halves
+    the logits first, which is exact.
+    """
+    z = as_float_array(logits, "logits")
+    axis = check_class_axis(z, "logits", axis)
+    y = as_float_array(y_true, "y_true")
+    if y.shape == z.shape:  # probability targets
+        dtype = common_dtype(y, z)
+        nlp = neg_log_softmax(np.moveaxis(z.astype(dtype, copy=False),
+                                          axis, -1), halve=True)
+        target = np.moveaxis(y.astype(dtype, copy=False), axis, -1)
+        with np.errstate(over="ignore"):
+            return _weigh(nlp, target).sum(axis=-1)
+    nlp = neg_log_softmax(np.moveaxis(z, axis, -1), halve=True)
+    labels = y.astype(np.intp)[..., np.newaxis]
+    return np.take_along_axis(nlp, labels, axis=-1)[..., 0]
 
 
 def sequence_cross_entropy(
@@ -147,11 +174,16 @@ def sequence_cross_entropy(
     50.346574
     """
     check_reduction(reduction)
+    if mask is None:
+        # every token weighs 1: the plain cross-entropy over all tokens
+        return cross_entropy(y_true, logits, axis=axis, reduction=reduction)
     per_token = cross_entropy(y_true, logits, axis=axis, reduction="none")
     m = _token_mask(mask, logits, axis, reduction)
-    if m is None:
-        return reduce(per_token, reduction)
-    return reduce(_weigh(per_token, m), reduction, weights=m)
+    scale = 0
+    if not np.isfinite(per_token).all():
+        # a loss beyond the float range; the masked result may not be
+        per_token, scale = _halved_token_losses(y_true, logits, axis), 1
+    return reduce(_weigh(per_token, m), reduction, weights=m, scale=scale)
 
 
 def _sequence_cross_entropy_grad(

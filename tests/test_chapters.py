@@ -410,6 +410,18 @@ def test_stored_outputs_are_clean(path):
                 f"cell {i} wrote to stderr: {text[:120]}"
 
 
+@pytest.mark.parametrize("path", WRITTEN, **ids)
+def test_unchecked_outputs_are_bounded_by_an_assertion(path):
+    # nbval does not compare the outputs of a cell tagged
+    # nbval-ignore-output (an ulp count whose last digits depend on the
+    # processor); such a cell must check its result itself
+    for i, cell in enumerate(_cells(path)):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "nbval-ignore-output" in tags:
+            assert re.search(r"^\s*assert\s", _source(cell), re.M), \
+                f"cell {i} is not compared by nbval and asserts nothing"
+
+
 # -- the rules themselves --------------------------------------------------
 
 def test_number_rule_counts_what_it_should():

@@ -113,6 +113,65 @@ def test_bce_with_logits_sum_beyond_the_range_is_inf_without_warning():
         [0.0, 0.0], [1.7e308, 1.7e308]) == 1.7e308
 
 
+@pytest.mark.parametrize("dtype", ["<f8", ">f8"])
+def test_sum_of_huge_losses_after_an_infinite_one_warns_not(dtype):
+    # the last loss (1000 * 1.7e308) is beyond the range and the sum is
+    # inf; that inf hid the scale of the finite terms, whose partial sum
+    # then overflowed with a warning (the property run drew it for a
+    # byte-swapped strided array; the layout is not the cause)
+    y = np.repeat(np.array([0.0, 0.0, 1.0], dtype), 2)[::2]
+    z = np.repeat(np.array([1.5e308, 1.5e308, -1.7e308], dtype), 2)[::2]
+    loss = lb.binary_cross_entropy_with_logits
+    assert loss(y, z, pos_weight=1000.0, reduction="none")[2] == np.inf
+    assert loss(y, z, pos_weight=1000.0, reduction="sum") == np.inf
+    assert loss(y, z, pos_weight=1000.0) == np.inf
+
+
+def test_masked_token_mean_with_a_loss_beyond_float32():
+    # token 0's loss, 2 * 3.4e38, is inf in float32; weighed by 1 of 4,
+    # the masked mean (max32 / 2 + 3 ln 2 / 4) is representable
+    logits = np.array([[[MAX32, -MAX32], [0.0, 0.0]]], dtype=np.float32)
+    got = lb.sequence_cross_entropy([[1, 0]], logits, mask=[[1.0, 3.0]])
+    assert got.dtype == np.float32
+    assert got == pytest.approx(float(MAX32) / 2, rel=1e-6)
+    # the sum and the per-token values, with a small weight on token 0
+    mask = [[1e-3, 1.0]]
+    total = lb.sequence_cross_entropy([[1, 0]], logits, mask=mask,
+                                      reduction="sum")
+    assert total == pytest.approx(2e-3 * float(MAX32), rel=1e-6)
+    each = lb.sequence_cross_entropy([[1, 0]], logits, mask=mask,
+                                     reduction="none")
+    assert each[0, 1] == pytest.approx(np.log(2), rel=1e-6)
+    # without a mask: the mean of 6e38 and ln 2 is 3e38
+    logits = np.array([[[3e38, -3e38], [0.0, 0.0]]], dtype=np.float32)
+    assert lb.sequence_cross_entropy([[1, 0]], logits) == pytest.approx(
+        3e38, rel=1e-6)
+
+
+def test_ce_iou_with_a_pixel_loss_beyond_float32():
+    # pixel 0's cross-entropy, 2 * max32, is inf in float32; the image's
+    # loss, (mean CE + IoU term) / 2, is about max32 / 2
+    z = np.array([[[[MAX32, -MAX32], [0.0, 0.0]]]], dtype=np.float32)
+    got = lb.cross_entropy_iou_loss_2d([[[1, 0]]], z)
+    assert got.dtype == np.float32
+    assert got == pytest.approx(float(MAX32) / 2, rel=1e-6)
+    assert got == pytest.approx(
+        lb.cross_entropy_iou_loss_2d([[[1, 0]]], z.astype(np.float64)),
+        rel=1e-6)
+
+
+def test_ciou_angle_of_a_tiny_box_beside_a_huge_one():
+    # the square's sides (1.3e-78) underflowed to 0 in the pair's scaled
+    # frame, which made it a point of angle 0 and v = 0; its angle is
+    # pi/4 against about 0: v = 1/4, alpha v = v^2 / (1 + v + eps)
+    t = [[-0.5, 0.0, 0.0, 3.7e279]]
+    p = [[0.0, 0.0, 1.3e-78, 1.3e-78]]
+    v = 0.25
+    want = 1.0 + 0.25 + v * v / (1.0 + v + 1.0)
+    assert lb.ciou_loss(t, p, eps=1.0) == pytest.approx(want, rel=1e-14)
+    assert np.isfinite(gradient(lb.ciou_loss, t, p, eps=1.0)).all()
+
+
 def test_ctc_gradient_with_scores_near_minus_1e300():
     # every score equal: the occupancies do not depend on the score, and
     # six of the paths of three frames collapse to the label

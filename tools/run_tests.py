@@ -2,12 +2,13 @@
 
 1. lint: ruff over the package, the tests and the tools;
 2. unit: lossbook's tests (oracle, gradients, bad input, reference
-   values) and the doctests in its docstrings;
-3. properties: the Hypothesis property tests, in a process of their own;
-4. notebooks: nbval re-runs every chapter and compares stored outputs;
-5. build: the whole book with warnings as errors and notebooks executed
-   (through the jupyter-cache, so only changed notebooks run);
-6. browser: every page of the built site in headless Chromium.
+   values, Hypothesis properties) and the doctests in its docstrings, on
+   two workers;
+3. notebooks: nbval re-runs every chapter and compares stored outputs;
+4. build: the whole book with warnings as errors, from the outputs stored
+   in the notebooks (step 3 has just re-executed every chapter and shown
+   that they are what the code produces; ``make book`` executes them);
+5. browser: every page of the built site in headless Chromium.
 
 Every step runs even if an earlier one failed (the browser step needs the
 build). The last line counts the tests of all steps together: each pytest
@@ -31,7 +32,6 @@ BIN = Path(sys.executable).parent
 REPORTS = ROOT / "_build" / "test-reports"
 CHROMIUM = Path("/usr/bin/chromium")
 SITE_STAMP = ROOT / "_build" / ".site-config"  # see `make book`
-PROPERTIES = ["tests/test_properties.py", "tests/test_box_properties.py"]
 PYTEST = [str(BIN / "python"), "-m", "pytest", "-p", "no:cacheprovider",
           "--color=no"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -119,20 +119,16 @@ def main() -> int:
     results["lint"] = run("lint", [str(BIN / "ruff"), "check", "lossbook",
                                    "tests", "tools", "_ext"])
     results["unit"] = run("unit", [
-        *PYTEST, "tests", "--ignore=tests/site", *(
-            f"--ignore={p}" for p in PROPERTIES), "--doctest-modules",
-        "lossbook", "--durations=5", *junit("unit")])
-    # the Hypothesis property tests run in a process of their own, so
-    # that no state left by another test module can change what they see
-    results["properties"] = run("properties", [
-        *PYTEST, *PROPERTIES, "--durations=5", *junit("properties")])
+        *PYTEST, "tests", "--ignore=tests/site", "--doctest-modules",
+        "lossbook", "-n", "2", "--durations=5", *junit("unit")])
     results["notebooks"] = run("notebooks", [
         *PYTEST, "--nbval", "--nbval-current-env",
         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
         "-n", "2", "--dist", "loadfile", "--durations=10", "chapters",
         *junit("notebooks")])
     results["build"] = run("build", [str(BIN / "python"),
-                                     "tools/build_book.py", "--all"])
+                                     "tools/build_book.py", "--all",
+                                     "--stored-outputs"])
     if results["build"]:
         SITE_STAMP.touch()  # every page was rebuilt
     if results["build"] and ensure_chromium():
