@@ -108,6 +108,11 @@ def _landmarks_and_names(page: str) -> str:
     page = page.replace('<div role="list" class="citation-list">',
                         '<div class="citation-list">')
     page = page.replace(' role="doc-biblioentry"', "")
+    # a folded cell's summary reads "Show code cell source"; the generic
+    # aria-label "Toggle hidden content" hid that from screen readers and
+    # voice control (axe: label-content-name-mismatch)
+    page = page.replace('<summary aria-label="Toggle hidden content">',
+                        "<summary>")
     # "Search Ctrl+K" is the visible name; aria-label="Search" hid half
     return SEARCH_FIELD_LABEL.sub(r"\1", page)
 

@@ -13,6 +13,7 @@ math element on the page is rendered (``None`` on a page without math).
 from __future__ import annotations
 
 import asyncio
+import threading
 
 # DevTools' "Slow 4G" preset (formerly "Fast 3G"): 1.6 Mbit/s down and
 # 750 kbit/s up, each times 0.9, and 150 ms round trip times 3.75
@@ -116,9 +117,24 @@ def measure(base_url: str, pages: list[str], *, concurrency: int = 3,
     """First-load figures of ``pages`` (paths under ``base_url``)."""
     from conftest import CHROMIUM, CHROMIUM_ARGS
 
-    return asyncio.run(_measure_all(base_url, pages, concurrency,
-                                    timeout_ms, str(CHROMIUM),
-                                    CHROMIUM_ARGS))
+    # Playwright's sync API (the other browser checks) keeps an event loop
+    # running in this thread, so the async measurement gets its own thread
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["results"] = asyncio.run(_measure_all(
+                base_url, pages, concurrency, timeout_ms, str(CHROMIUM),
+                CHROMIUM_ARGS))
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="first-load")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["results"]
 
 
 def table(results: dict[str, dict]) -> str:

@@ -21,7 +21,8 @@ import json
 import re
 
 import pytest
-from conftest import SITE, site_pages
+from conftest import SITE, STATS, site_pages
+from first_load import measure
 from test_site import open_page
 
 PAGES = site_pages()
@@ -30,6 +31,22 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
          "has_touch": True, "device_scale_factor": 2}
 CHAPTER_BUDGET = 600 * 1024   # bytes on the wire, first load, per chapter
 MATH_LAG_MS = 1000            # raw TeX shown after the first paint, at most
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_sideways_scrolling_on_a_phone(page, server, browser):
+    context, tab = open_page(browser, server, page, **PHONE)
+    tab.wait_for_load_state("networkidle")
+    width = tab.evaluate("document.documentElement.scrollWidth")
+    wide = tab.evaluate("""() => [...document.querySelectorAll(
+        'article.bd-article *')].filter(e => {
+          const r = e.getBoundingClientRect();
+          return r.right > window.innerWidth + 1 && !e.closest(
+            '.lb-scroll, div.math, pre, .highlight, .cell_output');
+        }).slice(0, 5).map(e => e.tagName + '.' + e.className + ': '
+          + e.textContent.slice(0, 40))""")
+    context.close()
+    assert width <= 390, f"page is {width} px wide at 390 px: {wide}"
 
 
 def test_phone_navigation(server, browser):
@@ -306,3 +323,19 @@ def test_print_from_dark_mode(page, server, browser):
 
 # ------------------------------------------------------------ first load
 
+def test_first_load_on_slow_4g(server):
+    results = measure(server, PAGES, concurrency=4)
+    problems = []
+    for page, r in results.items():
+        if "error" in r:
+            problems.append(f"{page}: {r['error']}")
+            continue
+        STATS[page] = (r["bytes"], r["requests"], r["paint"], r["math"])
+        if page in CHAPTERS and r["bytes"] > CHAPTER_BUDGET:
+            problems.append(f"{page}: {r['bytes'] / 1024:.0f} kB on first "
+                            f"load (budget {CHAPTER_BUDGET // 1024} kB)")
+        if r["math"] is not None and r["math"] - r["paint"] > MATH_LAG_MS:
+            problems.append(f"{page}: raw TeX shown "
+                            f"{r['math'] - r['paint']:.0f} ms after the "
+                            f"first paint")
+    assert problems == [], "\n".join(problems)

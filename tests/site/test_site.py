@@ -216,6 +216,15 @@ def test_page(page, server, browser, axe_source):
     assert tab.locator(".lb-footer").first.is_visible(), "no footer"
     assert not tab.locator("#pst-header").is_visible(), "empty top bar"
 
+    clipped = tab.evaluate(CLIPPED_JS)
+    assert clipped == [], f"cut off at 1440 px: {clipped}"
+
+    unfolded = tab.evaluate(FOLDED_JS)
+    assert unfolded == [], f"hide-input cells shown unfolded: {unfolded}"
+
+    violations = axe_violations(tab, axe_source)
+    assert violations == [], f"axe-core: {violations}"
+
     if page.startswith("chapters/"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         name = page.replace("/", "_").removesuffix(".html")
