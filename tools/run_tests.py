@@ -8,7 +8,8 @@
 4. build: the whole book with warnings as errors, from the outputs stored
    in the notebooks (step 3 has just re-executed every chapter and shown
    that they are what the code produces; ``make book`` executes them);
-5. browser: every page of the built site in headless Chromium.
+5. browser: every page of the built site in headless Chromium, on two
+   workers.
 
 Every step runs even if an earlier one failed (the browser step needs the
 build). The last line counts the tests of all steps together: each pytest
@@ -133,7 +134,7 @@ def main() -> int:
         SITE_STAMP.touch()  # every page was rebuilt
     if results["build"] and ensure_chromium():
         results["browser"] = run("browser", [
-            *PYTEST, "tests/site", "-q", *junit("browser")])
+            *PYTEST, "tests/site", "-q", "-n", "2", *junit("browser")])
     else:
         results["browser"] = False
     print("\n=== summary: " + ", ".join(

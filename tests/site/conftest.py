@@ -14,12 +14,14 @@ import functools
 import gzip
 import http.server
 import io
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -27,8 +29,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
 CHROMIUM = Path("/usr/bin/chromium")
-# page -> (bytes on the wire, requests, first paint ms, math ready ms)
-STATS: dict[str, tuple[int, int, float, float | None]] = {}
 
 sys.path.insert(0, str(ROOT / "_ext"))
 
@@ -39,6 +39,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--disable-dev-shm-usage",
 ]
+
+# a phone: the 390 px checks and the slow-4G first load use it
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
+         "has_touch": True, "device_scale_factor": 2}
 
 COMPRESSIBLE = (".html", ".js", ".css", ".svg", ".json", ".txt", ".ipynb",
                 ".map", ".inv")
@@ -88,30 +92,40 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
 class ReaderEnvironment:
     """A fresh venv with only the site's lossbook wheel and a runner.
 
-    Created in the background as soon as the session starts; ``wait``
-    returns its Python once the install has finished.
+    Created in the background as soon as the session starts, by the one
+    process that starts the session (the pytest-xdist controller, or pytest
+    itself without workers). The install leaves its exit code in a file, so
+    ``wait`` in any worker returns the venv's Python once it has finished.
     """
 
+    VARIABLE = "LOSSBOOK_READER_ENV"  # the folder, handed to the workers
+
     def __init__(self):
-        self.folder: Path | None = None
         self.process: subprocess.Popen | None = None
+
+    @property
+    def folder(self) -> Path | None:
+        value = os.environ.get(self.VARIABLE)
+        return Path(value) if value else None
 
     def start(self) -> None:
         wheels = sorted((SITE / "_downloads").glob("lossbook-*.whl"))
         if not wheels:
             return
-        self.folder = Path(tempfile.mkdtemp(prefix="lossbook-reader-"))
-        venv = self.folder / "venv"
+        folder = Path(tempfile.mkdtemp(prefix="lossbook-reader-"))
+        os.environ[self.VARIABLE] = str(folder)
+        venv = folder / "venv"
         python = venv / "bin" / "python"
         script = (
             f"{sys.executable} -m venv {venv} && "
             f"{python} -m pip install --quiet --disable-pip-version-check "
             f"-c {ROOT / 'requirements' / 'lock.txt'} "
-            f"{wheels[-1]} nbclient ipykernel")
-        self.log = open(self.folder / "install.log", "w")
-        self.process = subprocess.Popen(
-            ["bash", "-c", script], stdout=self.log, stderr=subprocess.STDOUT,
-            env=self.environment(self.folder))
+            f"{wheels[-1]} nbclient ipykernel; "
+            f"echo $? > {folder / 'exit-code'}")
+        with open(folder / "install.log", "w") as log:
+            self.process = subprocess.Popen(
+                ["bash", "-c", script], stdout=log, stderr=subprocess.STDOUT,
+                env=self.environment(folder))
 
     def environment(self, folder: Path) -> dict:
         # no user-level Jupyter kernels or settings may leak in
@@ -122,18 +136,26 @@ class ReaderEnvironment:
         env["IPYTHONDIR"] = str(folder / "ipython")
         return env
 
-    def wait(self) -> Path:
-        if self.process is None:
+    def wait(self, timeout: float = 900) -> Path:
+        folder = self.folder
+        if folder is None:
             raise RuntimeError("no lossbook wheel in _build/html/_downloads")
-        code = self.process.wait(timeout=900)
-        self.log.close()
-        if code != 0:
+        done = folder / "exit-code"
+        deadline = time.monotonic() + timeout
+        while not done.exists() or not done.read_text().strip():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"installing the wheel took over "
+                                   f"{timeout:.0f} s")
+            time.sleep(0.5)
+        if done.read_text().strip() != "0":
             raise RuntimeError("installing the wheel failed:\n"
-                               + (self.folder / "install.log").read_text())
-        return self.folder / "venv" / "bin" / "python"
+                               + (folder / "install.log").read_text())
+        return folder / "venv" / "bin" / "python"
 
     def remove(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.process is None:
+            return  # a worker: the controller owns the folder
+        if self.process.poll() is None:
             self.process.kill()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -142,24 +164,92 @@ class ReaderEnvironment:
 reader_env = ReaderEnvironment()
 
 
+def serve_site() -> tuple[http.server.ThreadingHTTPServer, str]:
+    """The built site on a free port of 127.0.0.1, and its address."""
+    handler = functools.partial(_SiteHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+class FirstLoads:
+    """Every page's slow-4G first load on a phone, measured once a run.
+
+    The measurement (``first_load.measure``) is mostly waiting on the
+    throttled network, so the process that starts the session runs it in
+    a thread of its own from the start, alongside the other checks; the
+    tests that read it (first-load budgets, 390 px width) wait for its
+    file, in whichever worker they run.
+    """
+
+    VARIABLE = "LOSSBOOK_FIRST_LOAD"  # the result file, handed to workers
+
+    def __init__(self):
+        self.results: dict[str, dict] | None = None
+
+    def start(self) -> None:
+        folder = Path(tempfile.mkdtemp(prefix="lossbook-first-load-"))
+        os.environ[self.VARIABLE] = str(folder / "results.json")
+        threading.Thread(target=self._run, args=(folder,), name="first-load",
+                         daemon=True).start()
+
+    def _run(self, folder: Path) -> None:
+        from first_load import measure
+
+        httpd, base = serve_site()
+        try:
+            results = measure(base, site_pages(), concurrency=4)
+        except BaseException as exc:  # the tests show it
+            results = {"": {"error": f"{type(exc).__name__}: {exc}"}}
+        finally:
+            httpd.shutdown()
+        self.results = results
+        partial = folder / "results.part"
+        partial.write_text(json.dumps(results))
+        partial.rename(folder / "results.json")  # readers never see half
+
+    def wait(self, server: str, timeout: float = 900) -> dict[str, dict]:
+        value = os.environ.get(self.VARIABLE)
+        if value is None:  # not started: a run of single tests
+            from first_load import measure
+
+            return measure(server, site_pages(), concurrency=4)
+        path, deadline = Path(value), time.monotonic() + timeout
+        while not path.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the first-load measurement took over "
+                                   f"{timeout:.0f} s")
+            time.sleep(0.5)
+        return json.loads(path.read_text())
+
+    def remove(self) -> None:
+        value = os.environ.get(self.VARIABLE)
+        if self.results is not None and value:
+            shutil.rmtree(Path(value).parent, ignore_errors=True)
+
+
+first_loads = FirstLoads()
+
+
 def pytest_sessionstart(session):
-    wanted = any("test_download_runs" in str(a) or a.rstrip("/").endswith(
-        "site") for a in session.config.args)
-    if wanted:
+    if hasattr(session.config, "workerinput"):
+        return  # the controller has started both before the workers
+    args = [str(a).rstrip("/") for a in session.config.args]
+    if any(a.endswith("site") or "test_download_runs" in a for a in args):
         reader_env.start()
+    if any(a.endswith("site") or "test_reader" in a for a in args):
+        first_loads.start()
 
 
 def pytest_sessionfinish(session, exitstatus):
     reader_env.remove()
+    first_loads.remove()
 
 
 @pytest.fixture(scope="session")
 def server():
-    handler = functools.partial(_SiteHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd, base = serve_site()
+    yield base
     httpd.shutdown()
 
 
@@ -190,15 +280,22 @@ def axe_source() -> str:
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not STATS:
+    results = first_loads.results
+    if not results or "" in results:
         return
     tr = terminalreporter
-    tr.section("first load of each page (slow-4G emulation, cold cache)")
+    tr.section("first load of each page (slow-4G emulation, phone, cold "
+               "cache)")
     tr.write_line(f"{'page':<40}{'kB':>7}{'requests':>10}"
                   f"{'paint ms':>10}{'math ms':>9}")
-    for page, (size, count, paint, math) in sorted(STATS.items()):
-        math_text = "-" if math is None else f"{math:.0f}"
-        tr.write_line(f"{page:<40}{size / 1024:>7.0f}{count:>10}"
-                      f"{paint:>10.0f}{math_text:>9}")
-    total = sum(s for s, *_ in STATS.values())
+    total = 0
+    for page, r in sorted(results.items()):
+        if "error" in r:
+            tr.write_line(f"{page:<40}{r['error'][:80]}")
+            continue
+        math_text = "-" if r["math"] is None else f"{r['math']:.0f}"
+        tr.write_line(f"{page:<40}{r['bytes'] / 1024:>7.0f}"
+                      f"{r['requests']:>10}{r['paint']:>10.0f}"
+                      f"{math_text:>9}")
+        total += r["bytes"]
     tr.write_line(f"{'total':<40}{total / 1024:>7.0f}")

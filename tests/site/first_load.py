@@ -1,12 +1,15 @@
 """What a reader's first visit to each page costs on a slow connection.
 
-Each page is opened in a fresh browser context (empty cache) with
-Chromium's network emulation set to DevTools' "Slow 4G" profile. For each
-page this records the bytes on the wire (compressed bodies and headers),
-the number of requests, the first contentful paint and the moment every
-math element on the page is rendered (``None`` on a page without math).
+Each page is opened on a phone (390 × 844) in a fresh browser context
+(empty cache) with Chromium's network emulation set to DevTools' "Slow
+4G" profile. For each page this records the bytes on the wire (compressed
+bodies and headers), the number of requests, the first contentful paint,
+the moment every math element on the page is rendered (``None`` on a page
+without math), and, once everything has loaded, how wide the document is
+and which elements stick out of the screen (the sideways-scrolling check
+reads these, so each page is loaded once for both).
 
-``test_site.py`` asserts budgets on these figures; run this file directly
+``test_reader.py`` asserts budgets on these figures; run this file directly
 (``python tests/site/first_load.py``) to print them for the built site.
 """
 
@@ -61,10 +64,25 @@ RESULT_JS = """
 }
 """
 
+# The document's width, and up to five elements past the screen's right
+# edge outside the boxes that scroll on their own (code, formulas, outputs)
+WIDTH_JS = """
+() => ({
+  width: document.documentElement.scrollWidth,
+  wide: [...document.querySelectorAll('article.bd-article *')].filter(e => {
+      const r = e.getBoundingClientRect();
+      return r.right > window.innerWidth + 1 && !e.closest(
+        '.lb-scroll, div.math, pre, .highlight, .cell_output');
+    }).slice(0, 5).map(e => e.tagName + '.' + e.className + ': '
+      + e.textContent.slice(0, 40)),
+})
+"""
+
 
 async def _measure_page(browser, url: str, timeout_ms: float) -> dict:
-    context = await browser.new_context(
-        viewport={"width": 1280, "height": 900})
+    from conftest import PHONE
+
+    context = await browser.new_context(**PHONE)
     page = await context.new_page()
     cdp = await context.new_cdp_session(page)
     await cdp.send("Network.enable")
@@ -82,10 +100,11 @@ async def _measure_page(browser, url: str, timeout_ms: float) -> dict:
     # of the first load
     await page.wait_for_load_state("networkidle", timeout=timeout_ms)
     result = await page.evaluate(RESULT_JS)
+    layout = await page.evaluate(WIDTH_JS)
     await context.close()
     return {"bytes": int(sum(wire.values())), "requests": len(wire),
             "paint": result["paint"], "math": result["math"],
-            "math_count": result["count"]}
+            "math_count": result["count"], **layout}
 
 
 async def _measure_all(base_url: str, pages: list[str], concurrency: int,
@@ -155,21 +174,15 @@ def table(results: dict[str, dict]) -> str:
 
 
 if __name__ == "__main__":
-    import functools
-    import http.server
     import os
     import sys
-    import threading
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from conftest import SITE, _SiteHandler, site_pages
+    from conftest import serve_site, site_pages
 
-    handler = functools.partial(_SiteHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd, base = serve_site()
     pages = sys.argv[1:] or site_pages()
-    workers = int(os.environ.get("CONCURRENCY", "3"))
+    workers = int(os.environ.get("CONCURRENCY", "4"))
     print(table(measure(base, pages, concurrency=workers)))
     httpd.shutdown()

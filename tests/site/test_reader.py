@@ -11,8 +11,9 @@
   here against the search records for several queries.
 - Print, from dark mode: dark text on white, the chapter number kept,
   tables and formulas inside the page width.
-- First load on DevTools' "Slow 4G": each chapter within its byte budget,
-  and no formula shown as TeX after the first paint.
+- First load on DevTools' "Slow 4G", on a phone: each chapter within its
+  byte budget, and no formula shown as TeX after the first paint. The
+  same load of each page gives the 390 px width check.
 """
 
 from __future__ import annotations
@@ -21,32 +22,28 @@ import json
 import re
 
 import pytest
-from conftest import SITE, STATS, site_pages
-from first_load import measure
+from conftest import PHONE, SITE, first_loads, site_pages
 from test_site import open_page
 
 PAGES = site_pages()
 CHAPTERS = [p for p in PAGES if p.startswith("chapters/")]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-         "has_touch": True, "device_scale_factor": 2}
 CHAPTER_BUDGET = 600 * 1024   # bytes on the wire, first load, per chapter
 MATH_LAG_MS = 1000            # raw TeX shown after the first paint, at most
 
 
+# Both checks read one slow-4G load of each page on a phone, measured once
+# a run in the background (``FirstLoads`` in ``conftest.py``).
+@pytest.fixture(scope="session")
+def loads(server) -> dict[str, dict]:
+    return first_loads.wait(server)
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_no_sideways_scrolling_on_a_phone(page, server, browser):
-    context, tab = open_page(browser, server, page, **PHONE)
-    tab.wait_for_load_state("networkidle")
-    width = tab.evaluate("document.documentElement.scrollWidth")
-    wide = tab.evaluate("""() => [...document.querySelectorAll(
-        'article.bd-article *')].filter(e => {
-          const r = e.getBoundingClientRect();
-          return r.right > window.innerWidth + 1 && !e.closest(
-            '.lb-scroll, div.math, pre, .highlight, .cell_output');
-        }).slice(0, 5).map(e => e.tagName + '.' + e.className + ': '
-          + e.textContent.slice(0, 40))""")
-    context.close()
-    assert width <= 390, f"page is {width} px wide at 390 px: {wide}"
+def test_no_sideways_scrolling_on_a_phone(page, loads):
+    r = loads[page]
+    assert "error" not in r, r.get("error")
+    assert r["width"] <= 390, \
+        f"page is {r['width']} px wide at 390 px: {r['wide']}"
 
 
 def test_phone_navigation(server, browser):
@@ -323,14 +320,12 @@ def test_print_from_dark_mode(page, server, browser):
 
 # ------------------------------------------------------------ first load
 
-def test_first_load_on_slow_4g(server):
-    results = measure(server, PAGES, concurrency=4)
+def test_first_load_on_slow_4g(loads):
     problems = []
-    for page, r in results.items():
+    for page, r in loads.items():
         if "error" in r:
             problems.append(f"{page}: {r['error']}")
             continue
-        STATS[page] = (r["bytes"], r["requests"], r["paint"], r["math"])
         if page in CHAPTERS and r["bytes"] > CHAPTER_BUDGET:
             problems.append(f"{page}: {r['bytes'] / 1024:.0f} kB on first "
                             f"load (budget {CHAPTER_BUDGET // 1024} kB)")
