@@ -198,9 +198,10 @@ class FirstLoads:
 
         httpd, base = serve_site()
         try:
-            results = measure(base, site_pages(), concurrency=4)
-        except BaseException as exc:  # the tests show it
-            results = {"": {"error": f"{type(exc).__name__}: {exc}"}}
+            results = measure(base, site_pages())
+        except BaseException as exc:  # each page's test shows it
+            error = {"error": f"{type(exc).__name__}: {exc}"}
+            results = {page: error for page in site_pages()}
         finally:
             httpd.shutdown()
         self.results = results
@@ -213,7 +214,7 @@ class FirstLoads:
         if value is None:  # not started: a run of single tests
             from first_load import measure
 
-            return measure(server, site_pages(), concurrency=4)
+            return measure(server, site_pages())
         path, deadline = Path(value), time.monotonic() + timeout
         while not path.exists():
             if time.monotonic() > deadline:
@@ -280,22 +281,10 @@ def axe_source() -> str:
 
 
 def pytest_terminal_summary(terminalreporter):
-    results = first_loads.results
-    if not results or "" in results:
-        return
-    tr = terminalreporter
-    tr.section("first load of each page (slow-4G emulation, phone, cold "
-               "cache)")
-    tr.write_line(f"{'page':<40}{'kB':>7}{'requests':>10}"
-                  f"{'paint ms':>10}{'math ms':>9}")
-    total = 0
-    for page, r in sorted(results.items()):
-        if "error" in r:
-            tr.write_line(f"{page:<40}{r['error'][:80]}")
-            continue
-        math_text = "-" if r["math"] is None else f"{r['math']:.0f}"
-        tr.write_line(f"{page:<40}{r['bytes'] / 1024:>7.0f}"
-                      f"{r['requests']:>10}{r['paint']:>10.0f}"
-                      f"{math_text:>9}")
-        total += r["bytes"]
-    tr.write_line(f"{'total':<40}{total / 1024:>7.0f}")
+    if first_loads.results:
+        from first_load import table
+
+        terminalreporter.section("first load of each page (slow-4G "
+                                 "emulation, phone, cold cache)")
+        for line in table(first_loads.results).splitlines():
+            terminalreporter.write_line(line)

@@ -27,6 +27,9 @@ SLOW_4G = {
     "uploadThroughput": 750e3 * 0.9 / 8,
 }
 
+# pages measured at once: each mostly waits on its throttled connection
+CONCURRENCY = 4
+
 # Runs before any script of the page. At every frame it notes whether some
 # math element shows TeX source (delimiters or commands) rather than
 # rendered math (an <svg> or MathJax's <mjx-container>), until the page
@@ -131,7 +134,8 @@ async def _measure_all(base_url: str, pages: list[str], concurrency: int,
     return results
 
 
-def measure(base_url: str, pages: list[str], *, concurrency: int = 3,
+def measure(base_url: str, pages: list[str], *,
+            concurrency: int = CONCURRENCY,
             timeout_ms: float = 90_000) -> dict[str, dict]:
     """First-load figures of ``pages`` (paths under ``base_url``)."""
     from conftest import CHROMIUM, CHROMIUM_ARGS
@@ -170,6 +174,8 @@ def table(results: dict[str, dict]) -> str:
         lines.append(f"{page:<40}{r['bytes'] / 1024:>7.0f}"
                      f"{r['requests']:>10}{r['paint']:>10.0f}{math:>9}"
                      f"{lag:>14}")
+    total = sum(r["bytes"] for r in results.values() if "error" not in r)
+    lines.append(f"{'total':<40}{total / 1024:>7.0f}")
     return "\n".join(lines)
 
 
@@ -183,6 +189,6 @@ if __name__ == "__main__":
 
     httpd, base = serve_site()
     pages = sys.argv[1:] or site_pages()
-    workers = int(os.environ.get("CONCURRENCY", "4"))
+    workers = int(os.environ.get("CONCURRENCY", CONCURRENCY))
     print(table(measure(base, pages, concurrency=workers)))
     httpd.shutdown()
