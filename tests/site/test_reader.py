@@ -75,7 +75,15 @@ def test_landing_page_on_a_phone(server, browser):
     SCREENSHOTS = SITE.parent / "screenshots"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOTS / "phone_landing.png"))
+    # a reader on a phone sees the title and can fetch the wheel that runs
+    # the downloaded chapters
+    title = tab.locator("article h1").first
+    wheel = tab.locator("article a[href$='.whl']").first
+    shown = (title.is_visible(), wheel.is_visible())
+    errors = tab.errors
     context.close()
+    assert shown == (True, True), f"title, wheel link visible: {shown}"
+    assert errors == [], f"console errors: {errors}"
 
 
 def test_desktop_menu_button_folds_the_sidebar(server, browser):
