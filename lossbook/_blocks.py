@@ -1,8 +1,8 @@
-"""Evaluation of element-wise kernels in cache-sized blocks.
+"""Evaluation of element-wise kernels in cache-sized blocks, on threads.
 
 A loss written as a chain of NumPy ufuncs makes one pass over memory per
 operation. Over a large array each pass streams every element from main
-memory and back; over a block that fits the L2 cache the passes after the
+memory and back; over a block that fits the cache the passes after the
 first read from the cache, and the temporaries are a few block-sized
 buffers instead of several arrays the size of the input. These helpers
 cut flat inputs into such blocks, hand each block and a set of scratch
@@ -12,22 +12,64 @@ A kernel is called as ``kernel(out, *blocks)``: it writes the values of
 one block into ``out`` (a buffer of the block's length, which it may also
 use as scratch) and may call :func:`scratch` for more buffers. Inputs are
 1-D views; the kernels never write into them.
+
+NumPy's ufuncs release the GIL while they loop, so an input of several
+blocks is split into contiguous runs of blocks, one per thread
+(:func:`threads`). The blocks themselves do not depend on the number of
+threads, and block sums are added in block order, so a result is the
+same bit for bit on one thread or many.
 """
 
 from __future__ import annotations
 
+import contextvars
+import os
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 __all__ = [
-    "BLOCK", "block_sum", "block_values", "flat", "reduce_blocks", "scratch",
+    "BLOCK", "block_sum", "block_values", "constant", "extrema", "flat",
+    "parallel", "reduce_blocks", "scratch", "threads",
 ]
 
-#: Elements per block: a few float64 buffers of this length fit in L2.
+#: Elements per block: the unit of summation. Each block is summed
+#: pairwise and the block sums are summed in order, so a result depends
+#: on this constant, never on the threads.
 BLOCK = 16384
 
+#: Blocks per call of a kernel. Fewer, longer ufunc calls mean less
+#: Python between them, and so less waiting for the GIL when threads run
+#: side by side; a few float64 buffers of this many elements still fit
+#: the L3 cache. The values do not depend on it (kernels are
+#: element-wise; sums are still taken block by block).
+CHUNK = 4
+
+#: Environment variable that sets the number of threads (1: no threads).
+THREADS_VARIABLE = "LOSSBOOK_NUM_THREADS"
+
 Kernel = Callable[..., None]
+
+
+def threads() -> int:
+    """Threads a blocked evaluation may use: ``LOSSBOOK_NUM_THREADS`` if
+    set, else the cores this process may run on (at most 8).
+
+    Read at every call, so that a test or a notebook can change it.
+    """
+    value = os.environ.get(THREADS_VARIABLE, "").strip()
+    if value:
+        # imported here: the validation layer itself uses these blocks
+        from lossbook._validation import check_count_setting
+
+        return check_count_setting(value, THREADS_VARIABLE)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 class _Scratch:
@@ -45,22 +87,116 @@ class _Scratch:
             buf = self.buffers[(key, dtype)] = np.empty(self.length, dtype)
         return buf[:self.size]
 
+    def constant(self, value: float, dtype: np.dtype | None) -> np.ndarray:
+        dtype = np.dtype(self.dtype if dtype is None else dtype)
+        key = ("__constant__", value, dtype)
+        buf = self.buffers.get(key)
+        if buf is None:
+            buf = self.buffers[key] = np.full(self.length, value, dtype)
+        return buf[:self.size]
 
-_CURRENT: list[_Scratch] = []
+
+# each thread has its own stack of scratch sets: the innermost is the one
+# the kernel running on that thread asks for
+_LOCAL = threading.local()
+
+
+def _stack() -> list[_Scratch]:
+    stack = getattr(_LOCAL, "stack", None)
+    if stack is None:
+        stack = _LOCAL.stack = []
+    return stack
 
 
 def scratch(key: object, dtype: np.dtype | None = None) -> np.ndarray:
     """A buffer of the current block's length, for the kernel running now.
 
-    The same ``key`` returns the same memory on every block of one call,
-    so a kernel allocates its temporaries once per call, not per block.
+    The same ``key`` returns the same memory on every block of one call
+    (on one thread), so a kernel allocates its temporaries once per call
+    and thread, not per block.
     """
-    return _CURRENT[-1].get(key, dtype)
+    return _stack()[-1].get(key, dtype)
+
+
+def constant(value: float, dtype: np.dtype | None = None) -> np.ndarray:
+    """A buffer of the current block's length holding ``value`` everywhere.
+
+    For ``np.maximum(z, constant(0))`` and the like: NumPy's minimum and
+    maximum against a scalar skip the vectorised loop that two arrays get
+    (about three times slower). Filled once per call and thread.
+    """
+    return _stack()[-1].constant(value, dtype)
 
 
 def flat(x: np.ndarray) -> np.ndarray:
     """``x`` as a 1-D array, a view when its memory allows (C order)."""
     return x.reshape(-1)
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    global _POOL, _POOL_SIZE
+    with _POOL_LOCK:
+        if _POOL is None or _POOL_SIZE < workers:
+            if _POOL is not None:
+                _POOL.shutdown(wait=False)
+            _POOL = ThreadPoolExecutor(workers,
+                                       thread_name_prefix="lossbook")
+            _POOL_SIZE = workers
+        return _POOL
+
+
+def _forget_pool() -> None:
+    # a forked child has none of its parent's threads: start afresh
+    global _POOL, _POOL_SIZE, _POOL_LOCK
+    _POOL, _POOL_SIZE, _POOL_LOCK = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def parallel(count: int, work: Callable[[int, int], None]) -> None:
+    """Call ``work(first, last)`` over contiguous runs covering the indices
+    ``0 .. count - 1``, one run per thread, and wait for all of them.
+
+    The calling thread takes the first run. The runs depend only on
+    ``count`` and :func:`threads`; callers make their results independent
+    of the runs (each index writes its own slot). A call made from inside
+    a run (a kernel that itself runs blocks) stays on its thread: a worker
+    waiting on the pool it belongs to could wait forever.
+    """
+    busy = getattr(_LOCAL, "busy", False)
+    runs = 1 if busy or count <= 1 else min(threads(), count)
+    if runs <= 1:
+        _busy(work, 0, count)
+        return
+    edges = [count * k // runs for k in range(runs + 1)]
+    pool = _pool(runs - 1)
+    # a copy of the caller's context carries its np.errstate to the worker
+    futures = [
+        pool.submit(contextvars.copy_context().run, _busy, work, edges[k],
+                    edges[k + 1])
+        for k in range(1, runs)
+    ]
+    try:
+        _busy(work, edges[0], edges[1])
+    finally:
+        for future in futures:
+            future.result()
+
+
+def _busy(work: Callable[[int, int], None], first: int, last: int) -> None:
+    outer = getattr(_LOCAL, "busy", False)
+    _LOCAL.busy = True
+    try:
+        work(first, last)
+    finally:
+        _LOCAL.busy = outer
 
 
 def _run(
@@ -69,20 +205,60 @@ def _run(
     n: int,
     dtype: np.dtype,
     block: int,
-    each: Callable[[slice, np.ndarray], None],
+    each: Callable[[int, np.ndarray], None],
     out: np.ndarray | None,
 ) -> None:
-    state = _Scratch(dtype, min(block, n))
-    _CURRENT.append(state)
-    try:
-        for start in range(0, n, block):
-            sl = slice(start, min(start + block, n))
-            state.size = sl.stop - sl.start
-            dest = state.get("__out__") if out is None else out[sl]
-            kernel(dest, *(a[sl] for a in inputs))
-            each(sl, dest)
-    finally:
-        _CURRENT.pop()
+    # the kernel runs on chunks of CHUNK blocks (fewer Python-level calls,
+    # so less waiting for the GIL between the threads' ufuncs); ``each``
+    # still sees one block at a time, so sums are grouped by block
+    nblocks = -(-n // block)
+    step = CHUNK * block
+    chunks = -(-nblocks // CHUNK)
+
+    def work(first: int, last: int) -> None:
+        state = _Scratch(dtype, min(step, n))
+        stack = _stack()
+        stack.append(state)
+        try:
+            for chunk in range(first, last):
+                start = chunk * step
+                sl = slice(start, min(start + step, n))
+                state.size = sl.stop - sl.start
+                dest = state.get("__out__") if out is None else out[sl]
+                kernel(dest, *(a[sl] for a in inputs))
+                for offset in range(0, state.size, block):
+                    each(start // block + offset // block,
+                         dest[offset:offset + block])
+        finally:
+            stack.pop()
+
+    parallel(chunks, work)
+
+
+def extrema(x: np.ndarray) -> tuple[np.generic, np.generic]:
+    """The smallest and largest entry of a non-empty array, block by block
+    on threads when it is C-contiguous; NaN for both if any entry is NaN.
+
+    Minimum and maximum are exact in any order, so the result does not
+    depend on the blocks or threads.
+    """
+    if not x.flags.c_contiguous or x.size <= BLOCK:
+        return np.minimum.reduce(x, axis=None), np.maximum.reduce(
+            x, axis=None)
+    x = x.reshape(-1)
+    block = BLOCK
+    count = -(-x.size // block)
+    lo = np.empty(count, x.dtype)
+    hi = np.empty(count, x.dtype)
+
+    def work(first: int, last: int) -> None:
+        for index in range(first, last):
+            part = x[index * block:(index + 1) * block]
+            lo[index] = np.minimum.reduce(part)
+            hi[index] = np.maximum.reduce(part)
+
+    parallel(count, work)
+    return np.minimum.reduce(lo), np.maximum.reduce(hi)
 
 
 def block_values(
@@ -97,7 +273,7 @@ def block_values(
     block = block or BLOCK  # read at call time, so tests can shrink it
     n = inputs[0].shape[0]
     out = np.empty(n, dtype)
-    _run(kernel, inputs, n, np.dtype(dtype), block, lambda sl, v: None, out)
+    _run(kernel, inputs, n, np.dtype(dtype), block, lambda i, v: None, out)
     return out
 
 
@@ -110,7 +286,7 @@ def block_sum(
 ) -> np.ndarray:
     """The sum of the kernel's values over the flat ``inputs``, without
     storing them: each block is summed (pairwise, as ``np.sum``) and the
-    block sums are summed once more.
+    block sums are summed once more, in block order.
 
     The result may be ``inf`` or NaN where a partial sum overflowed;
     callers check it and fall back to :func:`lossbook._validation.reduce`
@@ -122,14 +298,12 @@ def block_sum(
     nblocks = -(-n // block)
     partial = np.empty(nblocks, dtype)
 
-    def keep(sl: slice, values: np.ndarray) -> None:
-        partial[sl.start // block] = np.add.reduce(values)
+    def keep(index: int, values: np.ndarray) -> None:
+        partial[index] = np.add.reduce(values)
 
     with np.errstate(over="ignore", invalid="ignore"):
         _run(kernel, inputs, n, np.dtype(dtype), block, keep, None)
         return np.add.reduce(partial)
-
-
 def reduce_blocks(
     kernel: Kernel,
     inputs: Sequence[np.ndarray],

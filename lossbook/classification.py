@@ -19,7 +19,13 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lossbook._blocks import block_values, flat, reduce_blocks, scratch
+from lossbook._blocks import (
+    block_values,
+    constant,
+    flat,
+    reduce_blocks,
+    scratch,
+)
 from lossbook._numerics import (
     log1p_exp_neg_abs,
     log_partition,
@@ -257,14 +263,18 @@ def _bce_kernel(
     out: np.ndarray, y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None
 ) -> None:
     """``w [y (-log p) + (1 - y)(-log1p(-p))]`` for flat blocks, each
-    product left out (0) where its coefficient is 0, so that 0 log 0 = 0
-    instead of NaN."""
+    product 0 where its coefficient is 0, so that 0 log 0 = 0.
+
+    Every product is >= +0 or NaN, and NaN only where a zero coefficient
+    meets an infinite log (0 * inf): ``fmax(x, 0)``, which ignores a NaN,
+    turns exactly those into the 0 they stand for and leaves every other
+    value as it is.
+    """
+    zero = constant(0)
     np.log(p, out=out)
     np.subtract(0.0, out, out=out)  # 0 - log p: p = 1 gives +0.0
     out *= y
-    skip = scratch("skip", np.bool_)
-    np.equal(y, 0, out=skip)
-    out[skip] = 0.0
+    np.fmax(out, zero, out=out)
     neg = scratch("neg")
     np.negative(p, out=neg)
     np.log1p(neg, out=neg)
@@ -272,14 +282,12 @@ def _bce_kernel(
     one_minus = scratch("one_minus")
     np.subtract(1, y, out=one_minus)
     neg *= one_minus
-    np.equal(y, 1, out=skip)
-    neg[skip] = 0.0
+    np.fmax(neg, zero, out=neg)
     out += neg
     if w is not None:
         # a zero weight also removes an inf (see _weigh)
         out *= w
-        np.equal(w, 0, out=skip)
-        out[skip] = 0.0
+        np.fmax(out, zero, out=out)
 
 
 def _binary_cross_entropy_grad(
@@ -473,18 +481,22 @@ def _bce_logits_kernel(out: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
     """``y softplus(-z) + (1 - y) softplus(z)`` for flat blocks.
 
     With ``softplus(x) = max(x, 0) + log1p(exp(-|x|))`` this is
-    ``(1 - y) z + L`` for z >= 0 and ``y |z| + L`` for z < 0, with
-    ``L = log1p(exp(-|z|))``: a sum of two non-negative terms, so no
-    digit cancels, and one ``exp`` and one ``log1p`` per element.
+    ``(1 - y) max(z, 0) + y max(-z, 0) + L`` with
+    ``L = log1p(exp(-|z|))``: a sum of non-negative terms, one of the
+    first two exactly 0, so no digit cancels, and one ``exp`` and one
+    ``log1p`` per element. ``max(-z, 0) = |z| - max(z, 0)`` exactly (one
+    side of the difference is 0 or both are equal).
     """
     az = scratch("az")
     log1p_exp_neg_abs(out, z, az)
+    relu = scratch("relu")
+    np.maximum(z, constant(0), out=relu)
     coef = scratch("coef")
     np.subtract(1, y, out=coef)
-    neg = scratch("neg", np.bool_)
-    np.less(z, 0, out=neg)
-    np.copyto(coef, y, where=neg, casting="same_kind")
-    coef *= az
+    coef *= relu
+    np.subtract(az, relu, out=relu)
+    relu *= y
+    coef += relu
     out += coef
 
 

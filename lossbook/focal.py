@@ -28,6 +28,7 @@ from lossbook._blocks import block_values, flat, reduce_blocks, scratch
 from lossbook._numerics import (
     exp_diff,
     max_abs_exponent,
+    nonnegative_mask,
     row_blocks,
     sigmoid,
     two_diff_finite,
@@ -279,16 +280,18 @@ def _sigmoid_focal_kernel(
     # r = 1 - s: one rounding of a number in [1/2, 1], where 1 / (1 + e)
     # rounds twice
     np.subtract(1, s, out=r)
-    neg = scratch("neg", np.bool_)
-    np.less(z, 0, out=neg)
     omy = scratch("omy")
     np.subtract(1, y, out=omy)
+    # with h = 1 for z >= 0 and 0 below: a = |y - (1 - h)|, b = |y - h|,
+    # that is y or 1 - y exactly (y - 1 rounds as 1 - y does)
+    h = nonnegative_mask(z)
     a = scratch("a")
-    np.copyto(a, y)
-    np.copyto(a, omy, where=neg)
+    np.subtract(1, h, out=a)
+    np.subtract(y, a, out=a)
+    np.abs(a, out=a)
     b = scratch("b")
-    np.copyto(b, omy)
-    np.copyto(b, y, where=neg)
+    np.subtract(y, h, out=b)
+    np.abs(b, out=b)
     a *= s  # q = a s + b r
     np.multiply(b, r, out=r)
     a += r

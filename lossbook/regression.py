@@ -14,7 +14,13 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lossbook._blocks import block_values, flat, reduce_blocks, scratch
+from lossbook._blocks import (
+    block_values,
+    constant,
+    flat,
+    reduce_blocks,
+    scratch,
+)
 from lossbook._numerics import pow2_scale
 from lossbook._validation import (
     as_float_array,
@@ -137,7 +143,7 @@ def _banded(ad: np.ndarray, width: float, divide: bool) -> None:
     product keeps it from underflowing.
     """
     q = scratch("q")
-    np.minimum(ad, width, out=q)
+    np.minimum(ad, constant(width), out=q)
     half = scratch("half")
     np.multiply(q, 0.5, out=half)
     ad -= half
@@ -595,12 +601,19 @@ def log_cosh(
     def kernel(out: np.ndarray, yb: np.ndarray, pb: np.ndarray) -> None:
         _mae_kernel(out, yb, pb)
         ad = out
+        # m = 1 where the sinh form is used, 0 where the softplus form is:
+        # the two are blended as near m + far (1 - m), exactly (see
+        # lossbook._numerics.nonnegative_mask)
         small = scratch("small", np.bool_)
-        np.less(ad, _LOG_COSH_SWITCH, out=small)
-        # cosh d - 1 = 2 sinh^2(d/2): no cancellation against 1 for small d
+        np.less(ad, constant(_LOG_COSH_SWITCH), out=small)
+        m = scratch("m")
+        np.copyto(m, small)
+        # cosh d - 1 = 2 sinh^2(d/2): no cancellation against 1 for small
+        # d; |d|/2 is capped at 1 where this form is not used, so that
+        # sinh cannot overflow
         s = scratch("s")
         np.multiply(ad, 0.5, out=s)
-        s[~small] = 0
+        np.minimum(s, constant(1.0), out=s)
         np.sinh(s, out=s)
         np.square(s, out=s)
         s *= 2
@@ -612,7 +625,10 @@ def log_cosh(
         np.log1p(far, out=far)
         ad -= log2
         ad += far
-        np.copyto(ad, near, where=small)
+        near *= m
+        np.subtract(1, m, out=m)
+        ad *= m
+        ad += near
 
     with np.errstate(over="ignore"):
         fast = reduce_blocks(kernel, (flat(y), flat(p)), dtype, reduction,

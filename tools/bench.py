@@ -4,15 +4,18 @@ For each loss: the best of several calls, measured in this one process,
 for float64 and float32 inputs of the sizes the project's goals name:
 10**6 elements for element-wise losses, (10**5, 100) logits for
 cross-entropy and softmax focal loss, 10**5 box pairs for the box losses,
-1000 x 1000 pairs for the pairwise box functions. The calls of lossbook,
-the naive formula and PyTorch alternate round by round (interleaved), so
-that a burst of load on a shared machine slows all three alike, and the
-best round of each is kept. The naive column is the textbook formula in
-plain NumPy (no validation, no stability measures). PyTorch CPU is timed
-when it is importable; it is never required (without it the PyTorch
-columns are left out and a line says so). Where torchvision is missing,
-its box formulas are written in torch operations. Ratios below 1 mean
-lossbook is faster.
+1000 x 1000 pairs for the pairwise box functions. The calls of lossbook
+(with its default threads, and held to one thread), the naive formula and
+PyTorch alternate round by round (interleaved), so that a burst of load on
+a shared machine slows all of them alike, in an order shuffled every
+round, so that none always runs right after PyTorch's (whose idle OpenMP
+workers spin on the other core for a moment); the best round of each is
+kept. The naive column is the textbook formula in plain NumPy (no
+validation, no stability measures). PyTorch CPU is timed when it is
+importable; it is never required (without it the PyTorch columns are left
+out and a line says so). Where torchvision is missing, its box formulas
+are written in torch operations. Ratios below 1 mean lossbook is faster;
+they compare lossbook's default.
 
 Memory: one more call of each lossbook loss runs under ``tracemalloc``
 (NumPy reports its array buffers to it), outside the timed calls. The
@@ -29,6 +32,8 @@ from __future__ import annotations
 
 import gc
 import math
+import os
+import random
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -36,6 +41,7 @@ from collections.abc import Callable
 import numpy as np
 
 import lossbook as lb
+from lossbook import _blocks
 
 try:  # PyTorch is optional: a comparison, not a dependency
     import torch
@@ -47,7 +53,7 @@ N = 10**6
 ROWS, CLASSES = 10**5, 100
 BOXES = 10**5
 PAIRS = 1000  # boxes on each side of the pairwise functions
-REPEATS = 9
+REPEATS = 11
 MEMORY_BOUND = 2.0  # peak extra memory, in multiples of the input size
 #: the realistic sizes of the last table
 LARGE_ROWS, LARGE_CLASSES, LARGE_N = 10**5, 1000, 10**7
@@ -55,19 +61,35 @@ LARGE_ROWS, LARGE_CLASSES, LARGE_N = 10**5, 1000, 10**7
 
 def best_times(fns: list[Callable[[], object] | None],
                repeats: int = REPEATS) -> list[float]:
-    """The best time of each call, the calls alternating round by round."""
+    """The best time of each call, the calls alternating round by round
+    in an order shuffled every round (seeded)."""
     for fn in fns:
         if fn is not None:
             fn()  # warm-up: first-call allocation and import costs
     best = [math.inf if fn is not None else math.nan for fn in fns]
+    order = [i for i, fn in enumerate(fns) if fn is not None]
+    shuffle = random.Random(0).shuffle
     for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            if fn is None:
-                continue
+        # PyTorch's OpenMP workers spin for a while after each call and
+        # keep the second core busy: in a fixed order the call after
+        # torch's would always pay for that
+        shuffle(order)
+        for i in order:
             start = time.perf_counter()
-            fn()
+            fns[i]()
             best[i] = min(best[i], time.perf_counter() - start)
     return best
+
+
+def one_thread(fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` with lossbook's blocked kernels held to one thread."""
+    def call() -> object:
+        os.environ[_blocks.THREADS_VARIABLE] = "1"
+        try:
+            return fn()
+        finally:
+            del os.environ[_blocks.THREADS_VARIABLE]
+    return call
 
 
 def peak_bytes(fn: Callable[[], object]) -> int:
@@ -361,7 +383,11 @@ def main() -> None:
     torch_note = (f"PyTorch {torch.__version__} CPU, "
                   f"{torch.get_num_threads()} threads"
                   if torch is not None else "PyTorch not installed")
-    print(f"lossbook {lb.__version__}; NumPy {np.__version__}; {torch_note}")
+    if _blocks.THREADS_VARIABLE in os.environ:
+        raise SystemExit(f"unset {_blocks.THREADS_VARIABLE}: the bench "
+                         "times lossbook's default and one thread itself")
+    print(f"lossbook {lb.__version__} ({_blocks.threads()} threads for "
+          f"large inputs); NumPy {np.__version__}; {torch_note}")
     print(f"best of {REPEATS} interleaved rounds; sizes: {N} elements, "
           f"({ROWS}, {CLASSES}) logits, {BOXES} boxes, {PAIRS} x {PAIRS} "
           "pairs")
@@ -372,7 +398,8 @@ def main() -> None:
     print("peak MB: memory held at once by one lossbook call beyond its "
           f"inputs; peak/in: that over the input size (goal: at most "
           f"{MEMORY_BOUND:g})\n")
-    header = (f"{'loss':<34}{'dtype':<9}{'lossbook ms':>12}{'naive ms':>10}"
+    header = (f"{'loss':<34}{'dtype':<9}{'lossbook ms':>12}{'1 thread':>9}"
+              f"{'naive ms':>10}"
               + (f"{'torch ms':>10}" if torch is not None else "")
               + f"{'lb/naive':>10}"
               + (f"{'lb/torch':>10}" if torch is not None else "")
@@ -382,20 +409,23 @@ def main() -> None:
         rows, arrays = cases(dtype)
         tcalls = torch_calls(arrays)
         print(header)
-        elementwise, every = [], []
+        elementwise, every, elementwise_one, every_one = [], [], [], []
         for name, kind, ours, naive in rows:
-            t_lb, t_nv, t_pt = best_times([ours, naive, tcalls.get(name)])
+            t_lb, t_one, t_nv, t_pt = best_times(
+                [ours, one_thread(ours), naive, tcalls.get(name)])
             r_nv, r_pt = t_lb / t_nv, t_lb / t_pt
             if not math.isnan(r_pt):
                 every.append(r_pt)
+                every_one.append(t_one / t_pt)
                 if kind == "elementwise":
                     elementwise.append(r_pt)
+                    elementwise_one.append(t_one / t_pt)
             peak = peak_bytes(ours)
             share = peak / input_bytes(kind, arrays)
             if share > MEMORY_BOUND:
                 over.append(f"{name} ({np.dtype(dtype).name}, {share:.2f})")
             print(f"{name:<34}{np.dtype(dtype).name:<9}{1e3 * t_lb:>12.2f}"
-                  + cell(1e3 * t_nv, 10)
+                  + cell(1e3 * t_one, 9) + cell(1e3 * t_nv, 10)
                   + (cell(1e3 * t_pt, 10) if torch is not None else "")
                   + cell(r_nv, 10)
                   + (cell(r_pt, 10) if torch is not None else "")
@@ -404,7 +434,9 @@ def main() -> None:
         if elementwise:
             print(f"geometric mean lossbook/torch ({name}): "
                   f"{gmean(elementwise):.2f} over the element-wise losses, "
-                  f"{gmean(every):.2f} over every row timed against torch")
+                  f"{gmean(every):.2f} over every row timed against torch; "
+                  f"on one thread {gmean(elementwise_one):.2f} and "
+                  f"{gmean(every_one):.2f}")
         print()
     if over:
         print(f"peak memory above {MEMORY_BOUND:g}x the input: "
