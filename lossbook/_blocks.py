@@ -210,7 +210,7 @@ def _run(
 ) -> None:
     # the kernel runs on chunks of CHUNK blocks (fewer Python-level calls,
     # so less waiting for the GIL between the threads' ufuncs); ``each``
-    # still sees one block at a time, so sums are grouped by block
+    # gets the index of a chunk's first block and the chunk's values
     nblocks = -(-n // block)
     step = CHUNK * block
     chunks = -(-nblocks // CHUNK)
@@ -226,38 +226,40 @@ def _run(
                 state.size = sl.stop - sl.start
                 dest = state.get("__out__") if out is None else out[sl]
                 kernel(dest, *(a[sl] for a in inputs))
-                for offset in range(0, state.size, block):
-                    each(start // block + offset // block,
-                         dest[offset:offset + block])
+                each(start // block, dest)
         finally:
             stack.pop()
 
     parallel(chunks, work)
 
 
+#: Below this many elements a min/max scan stays on one thread: the scan
+#: is faster than waking another thread.
+EXTREMA_THREADED = 1 << 22
+
+
 def extrema(x: np.ndarray) -> tuple[np.generic, np.generic]:
-    """The smallest and largest entry of a non-empty array, block by block
-    on threads when it is C-contiguous; NaN for both if any entry is NaN.
+    """The smallest and largest entry of a non-empty array; NaN for both
+    if any entry is NaN. A large C-contiguous array is scanned in one
+    piece per thread.
 
     Minimum and maximum are exact in any order, so the result does not
-    depend on the blocks or threads.
+    depend on the pieces.
     """
-    if not x.flags.c_contiguous or x.size <= BLOCK:
+    runs = threads() if x.size >= EXTREMA_THREADED else 1
+    if runs == 1 or not x.flags.c_contiguous:
         return np.minimum.reduce(x, axis=None), np.maximum.reduce(
             x, axis=None)
-    x = x.reshape(-1)
-    block = BLOCK
-    count = -(-x.size // block)
-    lo = np.empty(count, x.dtype)
-    hi = np.empty(count, x.dtype)
+    pieces = np.array_split(x.reshape(-1), runs)
+    lo = np.empty(runs, x.dtype)
+    hi = np.empty(runs, x.dtype)
 
     def work(first: int, last: int) -> None:
         for index in range(first, last):
-            part = x[index * block:(index + 1) * block]
-            lo[index] = np.minimum.reduce(part)
-            hi[index] = np.maximum.reduce(part)
+            lo[index] = np.minimum.reduce(pieces[index])
+            hi[index] = np.maximum.reduce(pieces[index])
 
-    parallel(count, work)
+    parallel(runs, work)
     return np.minimum.reduce(lo), np.maximum.reduce(hi)
 
 
@@ -299,7 +301,14 @@ def block_sum(
     partial = np.empty(nblocks, dtype)
 
     def keep(index: int, values: np.ndarray) -> None:
-        partial[index] = np.add.reduce(values)
+        # each row of the (blocks, BLOCK) view is summed pairwise along
+        # its contiguous axis, exactly as np.add.reduce sums one block
+        full = values.size // block
+        if full:
+            np.add.reduce(values[:full * block].reshape(full, block), axis=1,
+                          out=partial[index:index + full])
+        if values.size > full * block:
+            partial[index + full] = np.add.reduce(values[full * block:])
 
     with np.errstate(over="ignore", invalid="ignore"):
         _run(kernel, inputs, n, np.dtype(dtype), block, keep, None)

@@ -42,6 +42,7 @@ __all__ = [
     "check_choice",
     "check_class_axis",
     "check_count_setting",
+    "check_finite",
     "check_has_positive",
     "check_in",
     "check_instance",
@@ -373,6 +374,7 @@ def as_float_array(
     dtype: np.dtype | None = None,
     allow_empty: bool = False,
     allow_inf: bool | str = False,
+    finite: bool = True,
 ) -> np.ndarray:
     """Convert ``x`` to a float array, rejecting NaN, infinities and empties.
 
@@ -384,7 +386,11 @@ def as_float_array(
     modified: a new array is returned whenever a conversion happens, and
     callers must not write into the result. ``allow_inf=True`` lets
     infinities of either sign through, ``allow_inf="+inf"`` only +inf
-    (a loss that is infinite); NaN is always refused.
+    (a loss that is infinite); NaN is always refused. ``finite=False``
+    leaves the finiteness test to the caller, who must run
+    :func:`check_finite` before any value computed from the array can
+    be returned (a loss whose result is finite only for finite inputs
+    runs it only when its result is not).
 
     >>> as_float_array([1, 2], "y_true").dtype
     dtype('float64')
@@ -419,9 +425,8 @@ def as_float_array(
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if not allow_inf:
-        if not _all_finite(arr):
-            bad = "NaN" if np.isnan(arr).any() else "an infinite value"
-            raise ValueError(f"{name} must be finite, got {bad}")
+        if finite:
+            check_finite(arr, name)
     else:
         refused = np.isnan(arr) | (np.isneginf(arr) & (allow_inf == "+inf"))
         if refused.any():
@@ -430,6 +435,18 @@ def as_float_array(
             )
             bad = "NaN" if np.isnan(arr).any() else "-inf"
             raise ValueError(f"{name} must be {allowed}, got {bad}")
+    return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
+    """Every entry of ``arr`` is finite (no NaN, no infinity).
+
+    >>> check_finite(np.array([0.5, -2.0]), "y_pred")
+    array([ 0.5, -2. ])
+    """
+    if not _all_finite(arr):
+        bad = "NaN" if np.isnan(arr).any() else "an infinite value"
+        raise ValueError(f"{name} must be finite, got {bad}")
     return arr
 
 

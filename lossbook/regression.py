@@ -24,6 +24,7 @@ from lossbook._blocks import (
 from lossbook._numerics import pow2_scale
 from lossbook._validation import (
     as_float_array,
+    check_finite,
     check_nonnegative,
     check_reduction,
     check_same_shape,
@@ -65,10 +66,17 @@ def _checked_pair(
     y_true: ArrayLike, y_pred: ArrayLike, reduction: str
 ) -> tuple[np.ndarray, np.ndarray, np.dtype]:
     """Validate once: the two arrays as given (not yet cast) and the
-    common dtype the loss is computed in."""
+    common dtype the loss is computed in.
+
+    For a mean or a sum the finiteness test is left to :func:`_blocked`:
+    every loss here is a sum of terms >= 0, and a NaN or an infinite
+    input makes its own term NaN or inf, so a finite result proves the
+    inputs finite; only a result that is not finite needs the test.
+    """
     check_reduction(reduction)
-    y = as_float_array(y_true, "y_true")
-    p = as_float_array(y_pred, "y_pred")
+    later = reduction != "none"
+    y = as_float_array(y_true, "y_true", finite=not later)
+    p = as_float_array(y_pred, "y_pred", finite=not later)
     check_same_shape(y, "y_true", p, "y_pred")
     return y, p, common_dtype(y, p)
 
@@ -113,9 +121,14 @@ def _blocked(
     two (no term loses bits to a scaling), so only an overflow sends the
     caller to :func:`_scaled_residual`.
     """
-    with np.errstate(over="ignore"):
-        return reduce_blocks(kernel, (flat(y), flat(p)), dtype, reduction,
+    with np.errstate(over="ignore", invalid="ignore"):
+        fast = reduce_blocks(kernel, (flat(y), flat(p)), dtype, reduction,
                              y.shape)
+    if fast is None:
+        # not finite: an input that is not (an error), or an overflow
+        check_finite(y, "y_true")
+        check_finite(p, "y_pred")
+    return fast
 
 
 def _residual_into(out: np.ndarray, y: np.ndarray, p: np.ndarray) -> None:
@@ -630,11 +643,10 @@ def log_cosh(
         ad *= m
         ad += near
 
+    fast = _blocked(kernel, y, p, dtype, reduction)
+    if fast is not None:
+        return fast
     with np.errstate(over="ignore"):
-        fast = reduce_blocks(kernel, (flat(y), flat(p)), dtype, reduction,
-                             y.shape)
-        if fast is not None:
-            return fast
         values = block_values(kernel, (flat(y), flat(p)), dtype)
     return _finish(values, reduction)
 

@@ -99,8 +99,9 @@ def test_sum_is_grouped_by_block_whatever_the_chunk(monkeypatch):
     assert sums[0] == sums[1] == sums[2] == by_block
 
 
-def test_extrema_match_min_and_max_and_see_nan(small_blocks, monkeypatch):
+def test_extrema_match_min_and_max_and_see_nan(monkeypatch):
     monkeypatch.setenv(_blocks.THREADS_VARIABLE, "3")
+    monkeypatch.setattr(_blocks, "EXTREMA_THREADED", 1000)
     x = np.random.default_rng(4).normal(size=50_001)
     lo, hi = _blocks.extrema(x)
     assert (lo, hi) == (x.min(), x.max())
@@ -264,3 +265,34 @@ def test_bce_zero_coefficient_terms_are_zero(dtype):
         lb.binary_cross_entropy(t, p, reduction="none"),
         (first + second).astype(dtype))
     assert np.isinf(lb.binary_cross_entropy(t, p, reduction="none")[-1])
+
+
+# ---------------------------------------------------------------------------
+# residual losses: the finiteness test after the sum, still always made
+# ---------------------------------------------------------------------------
+
+RESIDUAL = ["mse", "mae", "huber", "smooth_l1", "log_cosh"]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("which", ["y_true", "y_pred"])
+@pytest.mark.parametrize("name", RESIDUAL)
+def test_residual_loss_refuses_a_bad_input(name, which, bad, reduction):
+    """A mean or sum is checked for finiteness only when it is not finite
+    itself; a NaN or an infinity in either input, anywhere, still makes
+    the call fail with the same message."""
+    for where in (0, 40_000):
+        y = np.zeros(50_000)
+        p = np.ones(50_000)
+        (y if which == "y_true" else p)[where] = bad
+        with pytest.raises(ValueError, match=f"{which} must be finite"):
+            getattr(lb, name)(y, p, reduction=reduction)
+
+
+@pytest.mark.parametrize("name", RESIDUAL)
+def test_residual_loss_equal_infinities_refused(name):
+    # inf - inf is NaN: the term is NaN, the sum too, and the test runs
+    y = np.array([np.inf, 0.0])
+    with pytest.raises(ValueError, match="y_true must be finite"):
+        getattr(lb, name)(y, y.copy())
