@@ -32,12 +32,14 @@ gradients with respect to ``boxes_pred`` are in ``GRADIENTS`` (used by
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lossbook._blocks import parallel
 from lossbook._validation import (
     as_float_array,
     check_all_nonnegative,
@@ -203,8 +205,10 @@ def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
 # the shared core
 # ---------------------------------------------------------------------------
 
-#: Pairs per block: a block's temporaries stay in the L2 cache.
-_BLOCK = 8192
+#: Pairs per block: a block's temporaries (about thirty arrays of this
+#: length) stay in the cache, and each ufunc call has enough pairs that
+#: its fixed cost is small. The values do not depend on it.
+_BLOCK = 16384
 
 
 class _Limits(NamedTuple):
@@ -262,7 +266,21 @@ class _Axis(NamedTuple):
     shift: np.ndarray  # (p1 - t1) + (p2 - t2): twice the centre offset
 
 
-def _axis(t1, t2, p1, p2) -> _Axis:
+def _zeros_like(x: np.ndarray) -> np.ndarray:
+    """A read-only array of zeros shaped like ``x``, reused between calls
+    of one shape: ``np.maximum(x, zeros)`` takes NumPy's vectorised loop,
+    ``np.maximum(x, 0)`` a much slower one."""
+    return _zeros(x.shape, x.dtype.str)
+
+
+@functools.lru_cache(maxsize=8)
+def _zeros(shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    zeros = np.zeros(shape, dtype)
+    zeros.flags.writeable = False
+    return zeros
+
+
+def _axis(t1, t2, p1, p2, full: bool = True) -> _Axis:
     """Lengths on one axis, each a rounded difference or a sum of
     non-negative rounded differences: nothing cancels.
 
@@ -279,17 +297,23 @@ def _axis(t1, t2, p1, p2) -> _Axis:
     left_t, right_t = start - t1, t2 - end
     left_p, right_p = start - p1, p2 - end
     size_t, size_p = t2 - t1, p2 - p1
-    beyond_t, beyond_p = left_p + right_p, left_t + right_t
-    # exactly one of left_t, left_p is non-zero, so this is p1 - t1 rounded
-    shift = (left_t - left_p) + (right_p - right_t)
+    # IoU alone (``full=False``) needs neither the enclosing interval nor
+    # the centres
+    beyond_t = beyond_p = shift = gap = None
+    if full:
+        beyond_t, beyond_p = left_p + right_p, left_t + right_t
+        # exactly one of left_t, left_p is non-zero: p1 - t1 rounded
+        shift = (left_t - left_p) + (right_p - right_t)
     for piece in (left_t, right_t):
         np.minimum(piece, size_t, out=piece)
     for piece in (left_p, right_p):
         np.minimum(piece, size_p, out=piece)
     overlap = end - start
-    gap = -overlap
-    np.maximum(overlap, 0, out=overlap)
-    np.maximum(gap, 0, out=gap)
+    zeros = _zeros_like(overlap)
+    if full:
+        gap = -overlap
+        np.maximum(gap, zeros, out=gap)
+    np.maximum(overlap, zeros, out=overlap)
     return _Axis(overlap, gap, (left_t, right_t), (left_p, right_p),
                  beyond_t, beyond_p, size_t, size_p, shift)
 
@@ -324,14 +348,18 @@ def _geometry(
     across it, plus each box's part outside the other in x times what the
     enclosing box adds to that box in y.
     """
-    x = _axis(bt[..., 0], bt[..., 2], bp[..., 0], bp[..., 2])
-    y = _axis(bt[..., 1], bt[..., 3], bp[..., 1], bp[..., 3])
+    full = enclosing or distance
+    x = _axis(bt[..., 0], bt[..., 2], bp[..., 0], bp[..., 2], full)
+    y = _axis(bt[..., 1], bt[..., 3], bp[..., 1], bp[..., 3], full)
     inter = x.overlap * y.overlap
     # left of the overlap in x lies one box's piece only (the other's is
-    # 0), so the two pieces add exactly; it spans that box's height
+    # 0), and it spans that box's height: of the two products below one
+    # is exactly 0, so their sum is the one product, rounded once
     (tl, tr), (pl, pr) = x.true_parts, x.pred_parts
-    only_one = (tl + pl) * np.where(tl > 0, y.size_true, y.size_pred)
-    only_one += (tr + pr) * np.where(tr > 0, y.size_true, y.size_pred)
+    only_one = tl * y.size_true
+    only_one += pl * y.size_pred
+    only_one += tr * y.size_true
+    only_one += pr * y.size_pred
     (tl, tr), (pl, pr) = y.true_parts, y.pred_parts
     only_one += x.overlap * (tl + pl)
     only_one += x.overlap * (tr + pr)
@@ -340,14 +368,23 @@ def _geometry(
     # ulp(U - I) from the subtraction, below ulp(U)
     pred_only = _only(x, y, "pred_parts", "size_pred")
     area_t, area_p = x.size_true * y.size_true, x.size_pred * y.size_pred
-    larger_t = area_t >= area_p
+    # 1 where the true box is the larger, else 0: the choice between the
+    # two finite sums below is then m a + (1 - m) b, exactly
+    larger_t = np.empty_like(area_t)
+    np.copyto(larger_t, area_t >= area_p)
     area_t += pred_only
     area_p += only_one - pred_only
-    union = np.where(larger_t, area_t, area_p)
+    union = area_t
+    union *= larger_t
+    np.subtract(1, larger_t, out=larger_t)
+    area_p *= larger_t
+    union += area_p
     # keep U >= U - I, and U = U - I exactly for disjoint boxes, so that
-    # the IoU is never below 0 and is exactly 0 without an intersection
+    # the IoU is never below 0 and is exactly 0 without an intersection:
+    # where I = 0 the union is first multiplied by 0
+    np.copyto(larger_t, inter > 0)
+    union *= larger_t
     np.maximum(union, only_one, out=union)
-    np.copyto(union, only_one, where=inter == 0)
     area = uncovered = diagonal2 = centre2 = None
     if enclosing or distance:
         cw, ch = x.size_true + x.beyond_true, y.size_true + y.beyond_true
@@ -544,18 +581,24 @@ def _elementwise(
     if _in_range(t, p):
         low = _LIMITS[dtype].low
         e = _eps_direct(eps, dtype)
-        redo = []
         # one transposed copy makes every coordinate column contiguous
         tc, pc = np.ascontiguousarray(t.T), np.ascontiguousarray(p.T)
-        for i in range(0, n, _BLOCK):
-            sl = slice(i, i + _BLOCK)
-            g = _geometry(tc[:, sl].T, pc[:, sl].T, enclosing=enclosing,
-                          distance=distance)
-            values[sl] = terms(g, e, e_raw)
-            small = g.union < low
-            if small.any():
-                redo.append(i + np.flatnonzero(small))
-        redo = np.concatenate(redo) if redo else None
+        starts = range(0, n, _BLOCK)
+        small = [None] * len(starts)  # per block: the pairs to redo
+
+        def work(first: int, last: int) -> None:
+            for index in range(first, last):
+                sl = slice(starts[index], starts[index] + _BLOCK)
+                g = _geometry(tc[:, sl].T, pc[:, sl].T,
+                              enclosing=enclosing, distance=distance)
+                values[sl] = terms(g, e, e_raw)
+                tiny_union = g.union < low
+                if tiny_union.any():
+                    small[index] = sl.start + np.flatnonzero(tiny_union)
+
+        parallel(len(starts), work)
+        small = [found for found in small if found is not None]
+        redo = np.concatenate(small) if small else None
     else:
         redo = np.arange(n)
     if redo is not None:
