@@ -5,6 +5,8 @@ Each rewrite names the identity it relies on, so a reader can check it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from lossbook import _blocks
@@ -12,6 +14,7 @@ from lossbook._blocks import block_values, constant, flat, scratch
 
 __all__ = [
     "exp_diff",
+    "for_row_blocks",
     "log1p_exp_neg_abs",
     "log_partition",
     "log_sigmoid",
@@ -67,17 +70,34 @@ def max_abs_exponent(x: np.ndarray) -> int:
     without the temporary array of ``|x|``."""
     if not x.size:
         return 0
-    top = max(abs(float(x.max())), abs(float(x.min())))
+    lo, hi = _blocks.extrema(x)
+    top = max(abs(float(hi)), abs(float(lo)))
     return int(np.frexp(top)[1]) if top > 0 else 0
 
 
 def row_blocks(rows: int, classes: int):
-    """Slices of whole rows, about :data:`lossbook._blocks.BLOCK` entries
-    each (one row at least), so that a block and its temporaries stay in
-    the cache."""
-    step = max(1, _blocks.BLOCK // max(classes, 1))
+    """Slices of whole rows, about :data:`lossbook._blocks.BLOCK` times
+    :data:`lossbook._blocks.CHUNK` entries each (one row at least), so
+    that a block and its temporaries stay in the cache. No row's value
+    depends on where the blocks fall: every reduction is along a row."""
+    step = max(1, _blocks.BLOCK * _blocks.CHUNK // max(classes, 1))
     for start in range(0, rows, step):
         yield slice(start, min(start + step, rows))
+
+
+def for_row_blocks(
+    rows: int, classes: int, body: Callable[[slice], None]
+) -> None:
+    """``body(sl)`` for every slice of :func:`row_blocks`, the blocks
+    shared among threads (:func:`lossbook._blocks.parallel`); each call
+    must write only its own rows."""
+    blocks = list(row_blocks(rows, classes))
+
+    def work(first: int, last: int) -> None:
+        for sl in blocks[first:last]:
+            body(sl)
+
+    _blocks.parallel(len(blocks), work)
 
 
 class LogPartition:

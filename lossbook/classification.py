@@ -27,11 +27,12 @@ from lossbook._blocks import (
     scratch,
 )
 from lossbook._numerics import (
+    LogPartition,
+    for_row_blocks,
     log1p_exp_neg_abs,
     log_partition,
     max_abs_exponent,
     pow2_scale,
-    row_blocks,
     sigmoid,
     softmax,
 )
@@ -810,20 +811,22 @@ def cross_entropy(
     z = inp.z.reshape(-1, classes)
     batch = inp.z.shape[:-1]
 
-    def parts():
-        """-log softmax, one block of rows at a time."""
-        for sl in row_blocks(z.shape[0], classes):
-            # near the float range (and in the halved frame) float32 keeps
-            # its own arithmetic, whose rounding at the overflow threshold
-            # the range guarantees were established with
-            finite = top < np.finfo(dtype).maxexp - 2
-            yield sl, log_partition(z[sl], halve=bool(k), finite=finite,
-                                    wide=finite)
+    # near the float range (and in the halved frame) float32 keeps its
+    # own arithmetic, whose rounding at the overflow threshold the range
+    # guarantees were established with
+    finite = top < np.finfo(dtype).maxexp - 2
+
+    def partition(sl: slice) -> LogPartition:
+        """-log softmax of one block of rows."""
+        return log_partition(z[sl], halve=bool(k), finite=finite,
+                             wide=finite)
 
     if inp.target is not None:
         target = inp.target.reshape(-1, classes)
         values = np.empty(z.shape[0], dtype)
-        for sl, part in parts():
+
+        def soft_rows(sl: slice) -> None:
+            part = partition(sl)
             tgt = target[sl]
             if inp.smoothing > 0:
                 # torch's order of operations: y (1 - eps) + eps / C
@@ -832,6 +835,8 @@ def cross_entropy(
             with np.errstate(over="ignore"):
                 nlp = part.full().astype(dtype)
             values[sl] = _weigh(nlp, coef).sum(axis=-1)
+
+        for_row_blocks(z.shape[0], classes, soft_rows)
         return reduce(values.reshape(batch), reduction, scale=k)
     divisor = _label_weights(inp)
     if reduction == "mean":
@@ -842,7 +847,9 @@ def cross_entropy(
     smoothing = np.empty(z.shape[0], dtype) if eps > 0 else None
     if eps > 0:
         scale = np.where(inp.valid.reshape(-1), dtype.type(eps / classes), 0)
-    for sl, part in parts():
+
+    def label_rows(sl: slice) -> None:
+        part = partition(sl)
         with np.errstate(over="ignore"):  # float32 beyond its range: inf
             nll[sl] = part.at(labels[sl])
         if eps > 0:
@@ -857,6 +864,8 @@ def cross_entropy(
                         np.isfinite(term), term,
                         _weigh(weighted, scale[sl, None]).sum(axis=-1))
             smoothing[sl] = term
+
+    for_row_blocks(z.shape[0], classes, label_rows)
     values = _weigh(nll.reshape(batch), divisor * dtype.type(1 - eps))
     if eps > 0:
         with np.errstate(over="ignore"):

@@ -27,9 +27,9 @@ from numpy.typing import ArrayLike
 from lossbook._blocks import block_values, flat, reduce_blocks, scratch
 from lossbook._numerics import (
     exp_diff,
+    for_row_blocks,
     max_abs_exponent,
     nonnegative_mask,
-    row_blocks,
     sigmoid,
     two_diff_finite,
 )
@@ -538,11 +538,13 @@ def softmax_focal_loss(
     flat_labels = labels.reshape(-1)
     values = np.empty(flat_z.shape[0], z.dtype)
     finite = max_abs_exponent(z) < np.finfo(z.dtype).maxexp - 2
-    for sl in row_blocks(flat_z.shape[0], classes):
+    def rows(sl: slice) -> None:
         q, ce = _softmax_focal_rows(flat_labels[sl], flat_z[sl], finite)
         with np.errstate(over="ignore"):  # a float32 loss beyond the range
             values[sl] = (_per_sample_alpha(alpha, flat_labels[sl])
                           * np.power(q, gamma) * ce)
+
+    for_row_blocks(flat_z.shape[0], classes, rows)
     return reduce(values.reshape(labels.shape), reduction)
 
 
