@@ -205,10 +205,11 @@ def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
 # the shared core
 # ---------------------------------------------------------------------------
 
-#: Pairs per block: a block's temporaries (about thirty arrays of this
-#: length) stay in the cache, and each ufunc call has enough pairs that
-#: its fixed cost is small. The values do not depend on it.
-_BLOCK = 16384
+#: Pairs per block: a block's temporaries (about forty arrays of this
+#: length for the distance losses) stay in the cache, and with one block
+#: per thread in flight they stay well below the size of the input at
+#: 10**5 pairs. The values do not depend on it.
+_BLOCK = 8192
 
 
 class _Limits(NamedTuple):
@@ -581,16 +582,18 @@ def _elementwise(
     if _in_range(t, p):
         low = _LIMITS[dtype].low
         e = _eps_direct(eps, dtype)
-        # one transposed copy makes every coordinate column contiguous
-        tc, pc = np.ascontiguousarray(t.T), np.ascontiguousarray(p.T)
         starts = range(0, n, _BLOCK)
         small = [None] * len(starts)  # per block: the pairs to redo
 
         def work(first: int, last: int) -> None:
             for index in range(first, last):
                 sl = slice(starts[index], starts[index] + _BLOCK)
-                g = _geometry(tc[:, sl].T, pc[:, sl].T,
-                              enclosing=enclosing, distance=distance)
+                # a transposed copy of the block makes every coordinate
+                # column contiguous
+                tb = np.ascontiguousarray(t[sl].T)
+                pb = np.ascontiguousarray(p[sl].T)
+                g = _geometry(tb.T, pb.T, enclosing=enclosing,
+                              distance=distance)
                 values[sl] = terms(g, e, e_raw)
                 tiny_union = g.union < low
                 if tiny_union.any():
