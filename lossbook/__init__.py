@@ -4,10 +4,12 @@ Every loss of the book's API is importable from here, e.g.
 ``lossbook.huber`` or ``lossbook.cross_entropy``; the symbolic definitions
 are in :mod:`lossbook.symbolic`, the toy data sets in :mod:`lossbook.data`.
 
-The helper modules that need SymPy, mpmath or matplotlib (``symbolic``,
-``plotting``, ``training``, ``data``, ``frameworks``, ``alignments``,
-``notebook``) load on first use (PEP 562), so ``import lossbook`` costs
-NumPy and the numeric modules only.
+Everything here loads on first use (PEP 562): ``import lossbook`` reads
+this one file, ``lossbook.huber`` then imports NumPy and
+:mod:`lossbook.regression`, and the helper modules that need SymPy,
+mpmath or matplotlib (``symbolic``, ``plotting``, ``training``, ``data``,
+``frameworks``, ``alignments``, ``notebook``) load only when a program
+touches them.
 
 Examples
 --------
@@ -19,67 +21,68 @@ Examples
 import importlib
 from typing import Any
 
-from lossbook import anchors, metrics, pixels
-from lossbook.activations import log_sigmoid, log_softmax, sigmoid, softmax
-from lossbook.average import RunningMean, average_loss
-from lossbook.boxes import (
-    box_convert,
-    box_iou,
-    ciou_loss,
-    diou_loss,
-    generalized_box_iou,
-    giou_loss,
-    iou_loss,
-)
-from lossbook.classification import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    categorical_cross_entropy,
-    cross_entropy,
-    sparse_categorical_cross_entropy,
-)
-from lossbook.ctc import ctc_gradient, ctc_loss
-from lossbook.custom import pinball_loss
-from lossbook.embeddings import (
-    contrastive_loss,
-    cosine_embedding_loss,
-    info_nce_loss,
-    triplet_margin_loss,
-)
-from lossbook.focal import sigmoid_focal_loss, softmax_focal_loss
-from lossbook.gradients import gradient
-from lossbook.likelihoods import (
-    distillation_loss,
-    gaussian_nll_loss,
-    kl_divergence,
-    mape,
-    msle,
-    nll_loss,
-    poisson_nll_loss,
-)
-from lossbook.margins import (
-    categorical_hinge_loss,
-    hinge_loss,
-    margin_ranking_loss,
-    multi_margin_loss,
-    squared_hinge_loss,
-)
-from lossbook.overlap import (
-    focal_tversky_loss,
-    generalized_dice_loss,
-    lovasz_softmax_loss,
-    tversky_loss,
-)
-from lossbook.preferences import bradley_terry_loss, dpo_loss
-from lossbook.regression import huber, log_cosh, mae, mse, smooth_l1
-from lossbook.segmentation import (
-    cross_entropy_iou_loss_2d,
-    dice_loss,
-    soft_iou_loss,
-)
-from lossbook.sequence import sequence_cross_entropy
-
 __version__ = "0.1.0"
+
+#: where each public function lives: imported from there on first access
+#: (PEP 562), so ``import lossbook`` loads nothing but this file, and a
+#: program pays for NumPy and the modules it uses when it first uses one
+_FUNCTIONS = {
+    "log_sigmoid": "activations",
+    "log_softmax": "activations",
+    "sigmoid": "activations",
+    "softmax": "activations",
+    "RunningMean": "average",
+    "average_loss": "average",
+    "box_convert": "boxes",
+    "box_iou": "boxes",
+    "ciou_loss": "boxes",
+    "diou_loss": "boxes",
+    "generalized_box_iou": "boxes",
+    "giou_loss": "boxes",
+    "iou_loss": "boxes",
+    "binary_cross_entropy": "classification",
+    "binary_cross_entropy_with_logits": "classification",
+    "categorical_cross_entropy": "classification",
+    "cross_entropy": "classification",
+    "sparse_categorical_cross_entropy": "classification",
+    "ctc_gradient": "ctc",
+    "ctc_loss": "ctc",
+    "pinball_loss": "custom",
+    "contrastive_loss": "embeddings",
+    "cosine_embedding_loss": "embeddings",
+    "info_nce_loss": "embeddings",
+    "triplet_margin_loss": "embeddings",
+    "sigmoid_focal_loss": "focal",
+    "softmax_focal_loss": "focal",
+    "gradient": "gradients",
+    "distillation_loss": "likelihoods",
+    "gaussian_nll_loss": "likelihoods",
+    "kl_divergence": "likelihoods",
+    "mape": "likelihoods",
+    "msle": "likelihoods",
+    "nll_loss": "likelihoods",
+    "poisson_nll_loss": "likelihoods",
+    "categorical_hinge_loss": "margins",
+    "hinge_loss": "margins",
+    "margin_ranking_loss": "margins",
+    "multi_margin_loss": "margins",
+    "squared_hinge_loss": "margins",
+    "focal_tversky_loss": "overlap",
+    "generalized_dice_loss": "overlap",
+    "lovasz_softmax_loss": "overlap",
+    "tversky_loss": "overlap",
+    "bradley_terry_loss": "preferences",
+    "dpo_loss": "preferences",
+    "huber": "regression",
+    "log_cosh": "regression",
+    "mae": "regression",
+    "mse": "regression",
+    "smooth_l1": "regression",
+    "cross_entropy_iou_loss_2d": "segmentation",
+    "dice_loss": "segmentation",
+    "soft_iou_loss": "segmentation",
+    "sequence_cross_entropy": "sequence",
+}
 
 __all__ = [
     "RunningMean",
@@ -148,21 +151,27 @@ __all__ = [
     "tversky_loss",
 ]
 
-#: helper modules imported on first attribute access
+#: modules imported on first attribute access: the numeric ones, and the
+#: helpers that need SymPy, mpmath or matplotlib
 _LAZY_MODULES = frozenset({
-    "alignments", "data", "frameworks", "notebook", "plotting", "symbolic",
-    "training",
+    "alignments", "anchors", "data", "frameworks", "metrics", "notebook",
+    "pixels", "plotting", "symbolic", "training",
 })
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562: ``lossbook.symbolic`` imports SymPy only when first used
+    # PEP 562: ``lossbook.symbolic`` imports SymPy only when first used,
+    # ``lossbook.mse`` lossbook.regression (and NumPy)
     if name in _LAZY_MODULES:
-        module = importlib.import_module(f"lossbook.{name}")
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'lossbook' has no attribute {name!r}")
+        value = importlib.import_module(f"lossbook.{name}")
+    elif name in _FUNCTIONS:
+        module = importlib.import_module(f"lossbook.{_FUNCTIONS[name]}")
+        value = getattr(module, name)
+    else:
+        raise AttributeError(f"module 'lossbook' has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY_MODULES)
+    return sorted(set(globals()) | _LAZY_MODULES | set(_FUNCTIONS))

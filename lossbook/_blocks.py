@@ -26,9 +26,12 @@ import contextvars
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # imported on first use: it costs as much as the rest
+    from concurrent.futures import ThreadPoolExecutor
 
 __all__ = [
     "BLOCK", "block_sum", "block_values", "constant", "extrema", "flat",
@@ -139,6 +142,8 @@ _POOL_LOCK = threading.Lock()
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor
+
     global _POOL, _POOL_SIZE
     with _POOL_LOCK:
         if _POOL is None or _POOL_SIZE < workers:

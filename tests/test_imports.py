@@ -10,7 +10,9 @@ import pytest
 
 import lossbook as lb
 
-HEAVY = ("sympy", "mpmath", "matplotlib", "IPython")
+HEAVY = ("sympy", "mpmath", "matplotlib", "IPython",
+         # the thread pool of the blocked kernels, made on first use
+         "concurrent.futures")
 
 
 def _fresh(code: str) -> dict:
@@ -38,3 +40,34 @@ def test_lazy_module_loads_on_first_access(name):
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no_such_thing"):
         lb.no_such_thing  # noqa: B018
+
+
+def test_import_reads_no_module_until_one_is_used():
+    """``import lossbook`` imports neither NumPy nor a loss module; the
+    first loss used imports its own module and what it needs, not the
+    others."""
+    loaded = _fresh(
+        "import json, sys; import lossbook as lb; "
+        "before = [m for m in ('numpy', 'lossbook.regression') "
+        "if m in sys.modules]; lb.huber([0.0], [1.0]); "
+        "after = sorted(m for m in sys.modules if m.startswith('lossbook.')); "
+        "print(json.dumps([before, after]))"
+    )
+    before, after = loaded
+    assert before == []
+    assert "lossbook.regression" in after
+    assert "lossbook.boxes" not in after
+    assert "lossbook.likelihoods" not in after
+
+
+def test_every_public_name_is_listed_and_reachable():
+    listed = set(lb.__all__)
+    # every function is listed; every listed name is a function or a
+    # module (lossbook.notebook, the chapters' helper, is not listed)
+    assert set(lb._FUNCTIONS) <= listed
+    assert listed <= set(lb._FUNCTIONS) | lb._LAZY_MODULES
+    assert listed <= set(dir(lb))
+    for name, module in lb._FUNCTIONS.items():
+        value = getattr(lb, name)
+        assert value.__module__ == f"lossbook.{module}", name
+        assert value.__name__ == name
