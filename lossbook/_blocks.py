@@ -43,12 +43,13 @@ __all__ = [
 #: on this constant, never on the threads.
 BLOCK = 16384
 
-#: Blocks per call of a kernel. Fewer, longer ufunc calls mean less
-#: Python between them, and so less waiting for the GIL when threads run
-#: side by side; a few float64 buffers of this many elements still fit
-#: the L3 cache. The values do not depend on it (kernels are
-#: element-wise; sums are still taken block by block).
-CHUNK = 4
+#: Bytes per buffer in one call of a kernel: a call covers as many whole
+#: blocks as fit (four of float64, eight of float32). Fewer, longer ufunc
+#: calls mean less Python between them, and so less waiting for the GIL
+#: when threads run side by side; a kernel's dozen buffers of this size
+#: per thread stay within the L3 cache. The values do not depend on it
+#: (kernels are element-wise; sums are still taken block by block).
+CHUNK_BYTES = 512 * 1024
 
 #: Environment variable that sets the number of threads (1: no threads).
 THREADS_VARIABLE = "LOSSBOOK_NUM_THREADS"
@@ -217,8 +218,9 @@ def _run(
     # so less waiting for the GIL between the threads' ufuncs); ``each``
     # gets the index of a chunk's first block and the chunk's values
     nblocks = -(-n // block)
-    step = CHUNK * block
-    chunks = -(-nblocks // CHUNK)
+    per_call = max(1, CHUNK_BYTES // (block * dtype.itemsize))
+    step = per_call * block
+    chunks = -(-nblocks // per_call)
 
     def work(first: int, last: int) -> None:
         state = _Scratch(dtype, min(step, n))

@@ -76,11 +76,11 @@ def max_abs_exponent(x: np.ndarray) -> int:
 
 
 def row_blocks(rows: int, classes: int):
-    """Slices of whole rows, about :data:`lossbook._blocks.BLOCK` times
-    :data:`lossbook._blocks.CHUNK` entries each (one row at least), so
-    that a block and its temporaries stay in the cache. No row's value
-    depends on where the blocks fall: every reduction is along a row."""
-    step = max(1, _blocks.BLOCK * _blocks.CHUNK // max(classes, 1))
+    """Slices of whole rows, one float64 buffer of
+    :data:`lossbook._blocks.CHUNK_BYTES` each (one row at least), so that
+    a block and its temporaries stay in the cache. No row's value depends
+    on where the blocks fall: every reduction is along a row."""
+    step = max(1, _blocks.CHUNK_BYTES // 8 // max(classes, 1))
     for start in range(0, rows, step):
         yield slice(start, min(start + step, rows))
 

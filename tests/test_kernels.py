@@ -107,7 +107,7 @@ def test_row_blocks_change_no_row(classes, dtype, monkeypatch):
                                                        z[i:i + 1])[0])
     before = lb.cross_entropy(labels, z, reduction="none")
     focal = lb.softmax_focal_loss(labels, z, reduction="none")
-    monkeypatch.setattr(_blocks, "BLOCK", 7)  # one row per block
+    monkeypatch.setattr(_blocks, "CHUNK_BYTES", 8)  # one row per block
     np.testing.assert_array_equal(
         lb.cross_entropy(labels, z, reduction="none"), before)
     np.testing.assert_array_equal(

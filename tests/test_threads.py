@@ -17,10 +17,11 @@ from lossbook._numerics import nonnegative_mask
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Blocks of 1000 elements, chunks of 2 blocks: a few thousand
-    elements make many chunks, so every thread count splits them."""
+    """Blocks of 1000 elements, calls of 2 blocks (float64) or 4
+    (float32): a few thousand elements make many calls, so every thread
+    count splits them."""
     monkeypatch.setattr(_blocks, "BLOCK", 1000)
-    monkeypatch.setattr(_blocks, "CHUNK", 2)
+    monkeypatch.setattr(_blocks, "CHUNK_BYTES", 2 * 1000 * 8)
 
 
 def _inputs(n, dtype):
@@ -81,7 +82,7 @@ def test_threads_do_run(small_blocks, monkeypatch):
 
 
 def test_sum_is_grouped_by_block_whatever_the_chunk(monkeypatch):
-    """Changing CHUNK (how many blocks a kernel call covers) changes no
+    """Changing CHUNK_BYTES (how many blocks a kernel call covers) changes no
     sum: each block is still summed alone, the block sums in order."""
     monkeypatch.setattr(_blocks, "BLOCK", 1000)
     x = np.random.default_rng(2).normal(size=12_345).astype(np.float32)
@@ -91,7 +92,7 @@ def test_sum_is_grouped_by_block_whatever_the_chunk(monkeypatch):
 
     sums = []
     for chunk in (1, 3, 16):
-        monkeypatch.setattr(_blocks, "CHUNK", chunk)
+        monkeypatch.setattr(_blocks, "CHUNK_BYTES", chunk * 1000 * 4)
         sums.append(_blocks.block_sum(kernel, (x,), x.dtype))
     by_block = np.add.reduce(np.array(
         [np.add.reduce(np.square(x[i:i + 1000]))
