@@ -145,9 +145,10 @@ def log_partition(
     rows = np.arange(z.shape[0])
     top = np.argmax(z, axis=-1)
     if wide and z.dtype == np.float32:
-        z = z.astype(np.float64)
-        m = z[rows, top][:, np.newaxis]
-        hi = np.subtract(z, m, out=z)
+        m = z[rows, top][:, np.newaxis].astype(np.float64)
+        # cast on the fly: float32 to float64 is exact, and one pass
+        # instead of a copy and a pass
+        hi = np.subtract(z, m, dtype=np.float64)
         terms = np.exp(hi)
         terms[rows, top] = 0.0
         lse = np.log1p(np.add.reduce(terms, axis=-1, keepdims=True))

@@ -593,10 +593,20 @@ def check_same_length(
 
 
 def check_probabilities(p: np.ndarray, name: str) -> np.ndarray:
-    """Every entry of ``p`` must lie in the closed interval [0, 1]."""
+    """Every entry of ``p`` must lie in the closed interval [0, 1].
+
+    The same scan refuses NaN and infinities, with the message of
+    :func:`check_finite`, so an array converted with
+    ``as_float_array(..., finite=False)`` needs no other test.
+
+    >>> check_probabilities(np.array([0.0, 0.25, 1.0]), "y_true")
+    array([0.  , 0.25, 1.  ])
+    """
     if p.size:
         lo, hi = extrema(p)
         if not (lo >= 0 and hi <= 1):
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                check_finite(p, name)
             raise ValueError(
                 f"{name} must hold probabilities in [0, 1], got values in "
                 f"[{lo:.6g}, {hi:.6g}]"

@@ -143,11 +143,12 @@ def _drop_axis(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
 
 
 def _bce_inputs(y_true, y_prob, weight):
-    y = as_float_array(y_true, "y_true")
-    p = as_float_array(y_prob, "y_prob")
-    check_same_shape(y, "y_true", p, "y_prob")
+    # the range scans below also refuse NaN and infinities
+    y = as_float_array(y_true, "y_true", finite=False)
+    p = as_float_array(y_prob, "y_prob", finite=False)
     check_probabilities(y, "y_true")
     check_probabilities(p, "y_prob")
+    check_same_shape(y, "y_true", p, "y_prob")
     dtype = common_dtype(y, p)
     y, p = y.astype(dtype, copy=False), p.astype(dtype, copy=False)
     w = None if weight is None else _elementwise_weight(weight, p, "y_prob")
@@ -318,10 +319,11 @@ def _binary_cross_entropy_grad(
 
 
 def _bce_logits_inputs(y_true, logits, weight, pos_weight):
-    y = as_float_array(y_true, "y_true")
+    # the range scan also refuses NaN and infinities in y_true
+    y = as_float_array(y_true, "y_true", finite=False)
+    check_probabilities(y, "y_true")
     z = as_float_array(logits, "logits")
     check_same_shape(y, "y_true", z, "logits")
-    check_probabilities(y, "y_true")
     dtype = common_dtype(y, z)
     y, z = y.astype(dtype, copy=False), z.astype(dtype, copy=False)
     w = None if weight is None else _broadcast_weight(weight, "weight", z)

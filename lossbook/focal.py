@@ -68,10 +68,11 @@ def _sigmoid_inputs(
     gamma = check_nonnegative(gamma, "gamma")
     if alpha is not None:
         alpha = check_scalar(alpha, "alpha", min_val=0.0, max_val=1.0)
-    y = as_float_array(y_true, "y_true")
+    # the range scan also refuses NaN and infinities in y_true
+    y = as_float_array(y_true, "y_true", finite=False)
+    check_probabilities(y, "y_true")
     z = as_float_array(logits, "logits")
     check_same_shape(y, "y_true", z, "logits")
-    check_probabilities(y, "y_true")
     dtype = common_dtype(y, z)
     return (y.astype(dtype, copy=False), z.astype(dtype, copy=False), alpha,
             gamma, z.dtype)
@@ -559,11 +560,13 @@ def _softmax_focal_rows(
     top = np.argmax(z, axis=-1)
     # near the float range float32 keeps its own arithmetic (as before)
     wide = z.dtype == np.float32 and finite
-    if wide:
-        z = z.astype(np.float64)
     m = z[rows, top][:, np.newaxis]
     if wide:
-        w = np.exp(np.subtract(z, m))
+        # z - m in float64, the float32 logits cast on the fly (exactly);
+        # z_t and m below are float64 too
+        m = m.astype(np.float64)
+        w = np.subtract(z, m, dtype=np.float64)
+        np.exp(w, out=w)
     elif finite:
         # exp_diff without its overflow test: e + e lo
         w, lo = two_diff_finite(z, m)
@@ -573,7 +576,7 @@ def _softmax_focal_rows(
     else:
         w = exp_diff(z, m)
     m = m[:, 0]
-    z_t = z[rows, labels]
+    z_t = z[rows, labels].astype(m.dtype)
     w_t = w[rows, labels]
     w[rows, labels] = 0.0
     others = np.add.reduce(w, axis=-1)

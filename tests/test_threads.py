@@ -297,3 +297,30 @@ def test_residual_loss_equal_infinities_refused(name):
     y = np.array([np.inf, 0.0])
     with pytest.raises(ValueError, match="y_true must be finite"):
         getattr(lb, name)(y, y.copy())
+
+
+PROBABILITY_INPUTS = [
+    ("binary_cross_entropy", "y_true",
+     lambda a: lb.binary_cross_entropy(a, np.full(a.shape, 0.5))),
+    ("binary_cross_entropy", "y_prob",
+     lambda a: lb.binary_cross_entropy(np.zeros(a.shape), a)),
+    ("binary_cross_entropy_with_logits", "y_true",
+     lambda a: lb.binary_cross_entropy_with_logits(a, np.zeros(a.shape))),
+    ("sigmoid_focal_loss", "y_true",
+     lambda a: lb.sigmoid_focal_loss(a, np.zeros(a.shape))),
+]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize(("name", "arg", "call"), PROBABILITY_INPUTS,
+                         ids=[f"{n}-{a}" for n, a, _ in PROBABILITY_INPUTS])
+def test_probability_scan_refuses_what_is_not_finite(name, arg, call, bad):
+    """One min/max scan checks both the range and finiteness of a
+    probability input; what is not finite gets the finiteness message."""
+    a = np.full(70_000, 0.5)
+    a[-3] = bad
+    with pytest.raises(ValueError, match=f"{arg} must be finite"):
+        call(a)
+    a[-3] = 1.5
+    with pytest.raises(ValueError, match=f"{arg} must hold probabilities"):
+        call(a)
