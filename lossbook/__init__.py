@@ -159,10 +159,20 @@ _LAZY_MODULES = frozenset({
 })
 
 
+#: every other public module, also reachable as an attribute on first use
+#: (``lossbook.gradients.GRADIENTS``), as it was when all were imported
+_OTHER_MODULES = frozenset({
+    "activations", "average", "boxes", "classification", "ctc", "custom",
+    "embeddings", "focal", "gradients", "likelihoods", "margins",
+    "metric_learning", "overlap", "preferences", "regression",
+    "segmentation", "sequence",
+})
+
+
 def __getattr__(name: str) -> Any:
     # PEP 562: ``lossbook.symbolic`` imports SymPy only when first used,
     # ``lossbook.mse`` lossbook.regression (and NumPy)
-    if name in _LAZY_MODULES:
+    if name in _LAZY_MODULES or name in _OTHER_MODULES:
         value = importlib.import_module(f"lossbook.{name}")
     elif name in _FUNCTIONS:
         module = importlib.import_module(f"lossbook.{_FUNCTIONS[name]}")
@@ -174,4 +184,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY_MODULES | set(_FUNCTIONS))
+    return sorted(set(globals()) | _LAZY_MODULES | _OTHER_MODULES
+                  | set(_FUNCTIONS))

@@ -71,3 +71,21 @@ def test_every_public_name_is_listed_and_reachable():
         value = getattr(lb, name)
         assert value.__module__ == f"lossbook.{module}", name
         assert value.__name__ == name
+
+
+def test_every_public_module_is_an_attribute():
+    """Each module of the package that is not private is reachable as
+    ``lossbook.<name>`` without importing it first."""
+    from pathlib import Path
+
+    package = Path(lb.__file__).parent
+    public = {path.stem for path in package.glob("*.py")
+              if not path.stem.startswith("_")}
+    public |= {path.name for path in package.iterdir()
+               if (path / "__init__.py").exists()}
+    assert public == lb._LAZY_MODULES | lb._OTHER_MODULES
+    loaded = _fresh(
+        "import json, lossbook as lb; "
+        "print(json.dumps(lb.gradients.__name__))"
+    )
+    assert loaded == "lossbook.gradients"
