@@ -53,7 +53,7 @@ N = 10**6
 ROWS, CLASSES = 10**5, 100
 BOXES = 10**5
 PAIRS = 1000  # boxes on each side of the pairwise functions
-REPEATS = 11
+REPEATS = 21
 MEMORY_BOUND = 2.0  # peak extra memory, in multiples of the input size
 #: the realistic sizes of the last table
 LARGE_ROWS, LARGE_CLASSES, LARGE_N = 10**5, 1000, 10**7
