@@ -214,9 +214,10 @@ def _run(
     each: Callable[[int, np.ndarray], None],
     out: np.ndarray | None,
 ) -> None:
-    # the kernel runs on chunks of CHUNK blocks (fewer Python-level calls,
-    # so less waiting for the GIL between the threads' ufuncs); ``each``
-    # gets the index of a chunk's first block and the chunk's values
+    # the kernel runs on chunks of whole blocks, CHUNK_BYTES per buffer
+    # (fewer Python-level calls, so less waiting for the GIL between the
+    # threads' ufuncs); ``each`` gets the index of a chunk's first block
+    # and the chunk's values
     nblocks = -(-n // block)
     per_call = max(1, CHUNK_BYTES // (block * dtype.itemsize))
     step = per_call * block
@@ -320,6 +321,8 @@ def block_sum(
     with np.errstate(over="ignore", invalid="ignore"):
         _run(kernel, inputs, n, np.dtype(dtype), block, keep, None)
         return np.add.reduce(partial)
+
+
 def reduce_blocks(
     kernel: Kernel,
     inputs: Sequence[np.ndarray],

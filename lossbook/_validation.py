@@ -358,8 +358,8 @@ def _all_finite(arr: np.ndarray) -> bool:
 
     Minimum and maximum propagate NaN, and an infinity is one of them, so
     two finite extremes prove every entry finite; unlike a sum they
-    cannot overflow on finite entries. Large arrays are scanned in blocks
-    on threads (:func:`lossbook._blocks.extrema`).
+    cannot overflow on finite entries. Very large arrays are scanned in
+    one piece per thread (:func:`lossbook._blocks.extrema`).
     """
     if arr.size == 0:
         return True

@@ -32,7 +32,6 @@ gradients with respect to ``boxes_pred`` are in ``GRADIENTS`` (used by
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -205,9 +204,8 @@ def box_convert(boxes: ArrayLike, in_fmt: str, out_fmt: str) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 #: Pairs per block: a block's temporaries (about forty arrays of this
-#: length for the distance losses) stay in the cache, and with one block
-#: per thread in flight they stay well below the size of the input at
-#: 10**5 pairs. The values do not depend on it.
+#: length for the distance losses) stay in the cache and well below the
+#: size of the input at 10**5 pairs. The values do not depend on it.
 _BLOCK = 8192
 
 
@@ -266,20 +264,6 @@ class _Axis(NamedTuple):
     shift: np.ndarray  # (p1 - t1) + (p2 - t2): twice the centre offset
 
 
-def _zeros_like(x: np.ndarray) -> np.ndarray:
-    """A read-only array of zeros shaped like ``x``, reused between calls
-    of one shape: ``np.maximum(x, zeros)`` takes NumPy's vectorised loop,
-    ``np.maximum(x, 0)`` a much slower one."""
-    return _zeros(x.shape, x.dtype.str)
-
-
-@functools.lru_cache(maxsize=8)
-def _zeros(shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    zeros = np.zeros(shape, dtype)
-    zeros.flags.writeable = False
-    return zeros
-
-
 def _axis(t1, t2, p1, p2, full: bool = True) -> _Axis:
     """Lengths on one axis, each a rounded difference or a sum of
     non-negative rounded differences: nothing cancels.
@@ -309,7 +293,9 @@ def _axis(t1, t2, p1, p2, full: bool = True) -> _Axis:
     for piece in (left_p, right_p):
         np.minimum(piece, size_p, out=piece)
     overlap = end - start
-    zeros = _zeros_like(overlap)
+    # np.maximum against an array of zeros takes NumPy's vectorised loop,
+    # against the scalar 0 a much slower one
+    zeros = np.zeros_like(overlap)
     if full:
         gap = -overlap
         np.maximum(gap, zeros, out=gap)
@@ -370,20 +356,20 @@ def _geometry(
     area_t, area_p = x.size_true * y.size_true, x.size_pred * y.size_pred
     # 1 where the true box is the larger, else 0: the choice between the
     # two finite sums below is then m a + (1 - m) b, exactly
-    larger_t = np.empty_like(area_t)
-    np.copyto(larger_t, area_t >= area_p)
+    mask = np.empty_like(area_t)
+    np.copyto(mask, area_t >= area_p)
     area_t += pred_only
     area_p += only_one - pred_only
     union = area_t
-    union *= larger_t
-    np.subtract(1, larger_t, out=larger_t)
-    area_p *= larger_t
+    union *= mask
+    np.subtract(1, mask, out=mask)
+    area_p *= mask
     union += area_p
     # keep U >= U - I, and U = U - I exactly for disjoint boxes, so that
     # the IoU is never below 0 and is exactly 0 without an intersection:
     # where I = 0 the union is first multiplied by 0
-    np.copyto(larger_t, inter > 0)
-    union *= larger_t
+    np.copyto(mask, inter > 0)
+    union *= mask
     np.maximum(union, only_one, out=union)
     area = uncovered = diagonal2 = centre2 = None
     if enclosing or distance:
@@ -581,29 +567,22 @@ def _elementwise(
     if _in_range(t, p):
         low = _LIMITS[dtype].low
         e = _eps_direct(eps, dtype)
-        starts = range(0, n, _BLOCK)
-        small = [None] * len(starts)  # per block: the pairs to redo
-
-        def work(first: int, last: int) -> None:
-            for index in range(first, last):
-                sl = slice(starts[index], starts[index] + _BLOCK)
-                # a transposed copy of the block makes every coordinate
-                # column contiguous
-                tb = np.ascontiguousarray(t[sl].T)
-                pb = np.ascontiguousarray(p[sl].T)
-                g = _geometry(tb.T, pb.T, enclosing=enclosing,
-                              distance=distance)
-                values[sl] = terms(g, e, e_raw)
-                tiny_union = g.union < low
-                if tiny_union.any():
-                    small[index] = sl.start + np.flatnonzero(tiny_union)
-
+        redo = []
         # one thread: some forty short ufunc calls per block leave a
         # second thread waiting for the GIL more than computing (measured
         # slower with two at 10**5 pairs, in float64 and float32)
-        work(0, len(starts))
-        small = [found for found in small if found is not None]
-        redo = np.concatenate(small) if small else None
+        for i in range(0, n, _BLOCK):
+            sl = slice(i, i + _BLOCK)
+            # a transposed copy of the block makes every coordinate column
+            # contiguous
+            tb = np.ascontiguousarray(t[sl].T)
+            pb = np.ascontiguousarray(p[sl].T)
+            g = _geometry(tb.T, pb.T, enclosing=enclosing, distance=distance)
+            values[sl] = terms(g, e, e_raw)
+            small = g.union < low
+            if small.any():
+                redo.append(i + np.flatnonzero(small))
+        redo = np.concatenate(redo) if redo else None
     else:
         redo = np.arange(n)
     if redo is not None:
