@@ -75,7 +75,7 @@ lint: $(STAMP)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/python -m uv pip compile pyproject.toml --extra book --extra test \
+	$(BIN)/python -m uv pip compile pyproject.toml --extra fast --extra book --extra test \
 	  --python-version 3.11 --no-header -o $(LOCK)
 
 clean:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # imported on first use: it costs as much as the rest
 
 __all__ = [
     "BLOCK", "block_sum", "block_values", "constant", "extrema", "flat",
-    "parallel", "reduce_blocks", "scratch", "threads",
+    "fused", "fused_module", "parallel", "reduce_blocks", "scratch", "threads",
 ]
 
 #: Elements per block: the unit of summation. Each block is summed
@@ -53,6 +53,15 @@ CHUNK_BYTES = 512 * 1024
 
 #: Environment variable that sets the number of threads (1: no threads).
 THREADS_VARIABLE = "LOSSBOOK_NUM_THREADS"
+
+#: Environment variable that turns the compiled kernels off (``0``) or on
+#: (``1``, the default when Numba is installed).
+COMPILED_VARIABLE = "LOSSBOOK_COMPILED"
+
+#: Inputs shorter than this use the NumPy kernels even when compiled twins
+#: exist: below it the saving is smaller than the first call's cost of
+#: importing Numba and loading the machine code (about 0.3 s once).
+COMPILED_FROM = 1 << 16
 
 Kernel = Callable[..., None]
 
@@ -74,6 +83,74 @@ def threads() -> int:
     except AttributeError:  # pragma: no cover - not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, 8))
+
+
+_FUSED: object = None  # lossbook._fused once imported; False if it cannot be
+
+
+def _fused_module():
+    global _FUSED
+    if _FUSED is None:
+        try:
+            from lossbook import _fused
+        except ImportError:  # Numba is an optional extra
+            _FUSED = False
+        else:
+            _FUSED = _fused
+    return _FUSED or None
+
+
+def compiled_allowed() -> bool:
+    """Whether ``LOSSBOOK_COMPILED`` allows the compiled kernels (read at
+    every call, like :func:`threads`)."""
+    value = os.environ.get(COMPILED_VARIABLE, "").strip()
+    if value in ("", "1"):
+        return True
+    if value == "0":
+        return False
+    raise ValueError(
+        f"{COMPILED_VARIABLE} must be 0 (off) or 1 (on), got {value!r}"
+    )
+
+
+def fused_module(
+    inputs: Sequence[np.ndarray], dtype: np.dtype
+) -> object | None:
+    """:mod:`lossbook._fused`, if its twins are to run on ``inputs``.
+
+    They are when Numba is importable, ``LOSSBOOK_COMPILED`` is not ``0``,
+    the first input has at least :data:`COMPILED_FROM` elements, and every
+    input is a C-contiguous array of ``dtype`` in native byte order (the
+    compiled loops are built for that case alone; mixed dtypes keep the
+    NumPy kernels).
+    """
+    dtype = np.dtype(dtype)
+    if inputs[0].size < COMPILED_FROM or not compiled_allowed():
+        return None
+    for a in inputs:
+        if (a.dtype != dtype or not a.dtype.isnative
+                or not a.flags.c_contiguous):
+            return None
+    return _fused_module()
+
+
+def fused(
+    kernel: Kernel,
+    inputs: Sequence[np.ndarray],
+    dtype: np.dtype,
+    twin: str,
+    *args: object,
+) -> Kernel:
+    """``kernel``, or its compiled twin ``lossbook._fused.<twin>(dtype,
+    *args)`` where :func:`fused_module` allows it.
+
+    The twin gives the same values bit for bit (see :mod:`lossbook._fused`),
+    so the choice changes only the time taken.
+    """
+    module = fused_module(inputs, dtype)
+    if module is None:
+        return kernel
+    return getattr(module, twin)(np.dtype(dtype), *args)
 
 
 class _Scratch:

@@ -38,6 +38,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lossbook._blocks import fused_module, parallel
 from lossbook._validation import (
     as_float_array,
     check_all_nonnegative,
@@ -550,14 +551,15 @@ def _eps_raw(eps: float, dtype: np.dtype) -> np.ndarray:
 def _elementwise(
     bt: np.ndarray, bp: np.ndarray, eps: float,
     terms: Callable[[_Geometry, object, object], np.ndarray], *,
-    enclosing: bool = False, distance: bool = False,
+    enclosing: bool = False, distance: bool = False, twin: str = "",
 ) -> np.ndarray:
     """``terms(geometry, eps in the frame, eps)`` for every pair, in
     blocks, shape ``(...)``.
 
     Pairs go through the direct frame in blocks that fit the cache; those
     out of its range (huge coordinates anywhere, or a tiny union) are
-    recomputed in the scaled frame.
+    recomputed in the scaled frame. ``twin`` names the compiled twin of
+    the direct frame's ``terms`` (``lossbook._fused.box_terms``), if any.
     """
     shape, dtype = bt.shape[:-1], bt.dtype
     t, p = bt.reshape(-1, 4), bp.reshape(-1, 4)
@@ -567,6 +569,10 @@ def _elementwise(
     if _in_range(t, p):
         low = _LIMITS[dtype].low
         e = _eps_direct(eps, dtype)
+        module = fused_module((t, p), dtype) if twin else None
+        if module is not None:
+            return _twin_values(module, twin, t, p, e, low, values, eps,
+                                terms, enclosing, distance).reshape(shape)
         redo = []
         # one thread: some seventy short array operations per block (IoU
         # alone) leave a second thread waiting for the GIL more than
@@ -593,6 +599,34 @@ def _elementwise(
             g = g._replace(sizes=_own_sizes(t[redo], p[redo]))
         values[redo] = terms(g, e, _eps_raw(eps, ts.dtype))
     return values.reshape(shape)
+
+
+def _twin_values(
+    module, twin: str, t: np.ndarray, p: np.ndarray, e: np.ndarray,
+    low: float, values: np.ndarray, eps: float,
+    terms: Callable[[_Geometry, object, object], np.ndarray],
+    enclosing: bool, distance: bool,
+) -> np.ndarray:
+    """The direct frame of :func:`_elementwise` by the compiled twin, on
+    threads (a compiled loop holds no GIL), then the scaled frame for the
+    pairs with a tiny union, as there."""
+    n = t.shape[0]
+    small = np.empty(n, np.bool_)
+    chunks = -(-n // _BLOCK)
+
+    def work(first: int, last: int) -> None:
+        module.box_terms(twin, t, p, e, low, values, small, first * _BLOCK,
+                         min(last * _BLOCK, n))
+
+    parallel(chunks, work)
+    redo = np.flatnonzero(small)
+    if redo.size:
+        ts, ps, _, es = _scaled(t[redo], p[redo], eps)
+        g = _geometry(ts, ps, enclosing=enclosing, distance=distance)
+        if distance:
+            g = g._replace(sizes=_own_sizes(t[redo], p[redo]))
+        values[redo] = terms(g, es, _eps_raw(eps, ts.dtype))
+    return values
 
 
 # ---------------------------------------------------------------------------
@@ -968,7 +1002,8 @@ def iou_loss(
     array([0.  , 0.75, 1.  ])
     """
     bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
-    return reduce(_elementwise(bt, bp, eps, _iou_values), reduction)
+    return reduce(_elementwise(bt, bp, eps, _iou_values, twin="iou"),
+                  reduction)
 
 
 def giou_loss(
@@ -1058,7 +1093,8 @@ def giou_loss(
     array([1.333333, 0.75    ])
     """
     bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
-    return reduce(_elementwise(bt, bp, eps, _giou_values, enclosing=True),
+    return reduce(_elementwise(bt, bp, eps, _giou_values, enclosing=True,
+                               twin="giou"),
                   reduction)
 
 
@@ -1142,7 +1178,8 @@ def diou_loss(
     1.4
     """
     bt, bp, eps, _ = _prepare(boxes_true, boxes_pred, eps, reduction)
-    return reduce(_elementwise(bt, bp, eps, _diou_values, distance=True),
+    return reduce(_elementwise(bt, bp, eps, _diou_values, distance=True,
+                               twin="diou"),
                   reduction)
 
 

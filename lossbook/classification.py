@@ -23,6 +23,7 @@ from lossbook._blocks import (
     block_values,
     constant,
     flat,
+    fused,
     reduce_blocks,
     scratch,
 )
@@ -461,7 +462,8 @@ def binary_cross_entropy_with_logits(
     check_reduction(reduction)
     y, z, w, pw = _bce_logits_inputs(y_true, logits, weight, pos_weight)
     if w is None and pw is None:
-        kernel, inputs = _bce_logits_kernel, (flat(y), flat(z))
+        inputs = (flat(y), flat(z))
+        kernel = fused(_bce_logits_kernel, inputs, z.dtype, "bce_logits")
     else:
         # the broadcast weights, as flat arrays (copies) the blocks slice
         one = np.ones((), z.dtype)

@@ -18,6 +18,7 @@ from lossbook._blocks import (
     block_values,
     constant,
     flat,
+    fused,
     reduce_blocks,
     scratch,
 )
@@ -112,18 +113,22 @@ def _scaled_residual(
 
 
 def _blocked(
-    kernel, y: np.ndarray, p: np.ndarray, dtype: np.dtype, reduction: str
+    kernel, y: np.ndarray, p: np.ndarray, dtype: np.dtype, reduction: str,
+    twin: tuple = (),
 ) -> np.ndarray | None:
     """The loss of the residual ``p - y`` in blocks, in the direct frame
     (``None`` if its sum overflowed: then the scaled frame decides).
 
     Where the direct frame's sum is finite it is the more accurate of the
     two (no term loses bits to a scaling), so only an overflow sends the
-    caller to :func:`_scaled_residual`.
+    caller to :func:`_scaled_residual`. ``twin`` names the kernel's
+    compiled twin and its arguments (:func:`lossbook._blocks.fused`).
     """
+    inputs = (flat(y), flat(p))
+    if twin:
+        kernel = fused(kernel, inputs, dtype, *twin)
     with np.errstate(over="ignore", invalid="ignore"):
-        fast = reduce_blocks(kernel, (flat(y), flat(p)), dtype, reduction,
-                             y.shape)
+        fast = reduce_blocks(kernel, inputs, dtype, reduction, y.shape)
     if fast is None:
         # not finite: an input that is not (an error), or an overflow
         check_finite(y, "y_true")
@@ -257,7 +262,8 @@ def mse(
     array([1., 9.])
     """
     y, p, dtype = _checked_pair(y_true, y_pred, reduction)
-    fast = _blocked(_mse_kernel, y, p, dtype, reduction)
+    fast = _blocked(_mse_kernel, y, p, dtype, reduction,
+                    ("residual", "mse"))
     if fast is not None:
         return fast
     d, k = _scaled_residual(y, p, dtype, reduction)
@@ -331,7 +337,8 @@ def mae(
     4.0
     """
     y, p, dtype = _checked_pair(y_true, y_pred, reduction)
-    fast = _blocked(_mae_kernel, y, p, dtype, reduction)
+    fast = _blocked(_mae_kernel, y, p, dtype, reduction,
+                    ("residual", "mae"))
     if fast is not None:
         return fast
     d, k = _scaled_residual(y, p, dtype, reduction)
@@ -425,7 +432,8 @@ def huber(
         _mae_kernel(out, yb, pb)
         _banded(out, delta, divide=False)
 
-    fast = _blocked(kernel, y, p, dtype, reduction)
+    fast = _blocked(kernel, y, p, dtype, reduction,
+                    ("residual", "huber", delta))
     if fast is not None:
         return fast
     d, k = _scaled_residual(y, p, dtype, reduction)
@@ -525,7 +533,9 @@ def smooth_l1(
         if beta > 0.0:
             _banded(out, beta, divide=True)
 
-    fast = _blocked(kernel, y, p, dtype, reduction)
+    twin = ("residual", "smooth_l1", beta) if beta > 0.0 else (
+        "residual", "mae")
+    fast = _blocked(kernel, y, p, dtype, reduction, twin)
     if fast is not None:
         return fast
     d, k = _scaled_residual(y, p, dtype, reduction)
@@ -643,7 +653,8 @@ def log_cosh(
         ad *= m
         ad += near
 
-    fast = _blocked(kernel, y, p, dtype, reduction)
+    fast = _blocked(kernel, y, p, dtype, reduction,
+                    ("log_cosh", _LOG_COSH_SWITCH, log2))
     if fast is not None:
         return fast
     with np.errstate(over="ignore"):

@@ -1,0 +1,267 @@
+"""Compiled twins of the busiest element-wise kernels (needs Numba).
+
+Each NumPy kernel of :mod:`lossbook._blocks` makes one pass over its
+block per ufunc: huber makes six, log-cosh nineteen. A twin here runs the
+same IEEE operations, on the same operands and in the same order, in one
+loop per stretch of arithmetic, so its values are the NumPy kernel's bit
+for bit; only the number of passes changes. Sums stay with
+:func:`lossbook._blocks.block_sum` (NumPy's pairwise sum, block by block),
+so reduced results are identical too. The loops release the GIL, so the
+threads of :func:`lossbook._blocks.parallel` run them side by side.
+
+Transcendental functions (``exp``, ``log1p``, ``sinh``) stay NumPy's
+calls between the loops: NumPy's vectorised versions and the C library's
+differ in the last bit, and the twin must not.
+
+Two details keep the twins exact:
+
+- Every constant is passed in the block's dtype: a Python float in a
+  compiled float32 expression would promote it to float64, where NumPy
+  rounds the constant to float32 first (NEP 50).
+- NumPy's ``minimum(x, c)`` and ``maximum(x, c)`` return ``c`` when the
+  two compare equal (``-0.0`` against ``0.0``); ``x if x < c else c``
+  does the same.
+
+This module imports Numba at once; :func:`lossbook._blocks.fused` imports
+it only for an input large enough to gain from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit
+
+from lossbook._blocks import scratch
+
+__all__ = ["bce_logits", "log_cosh", "residual"]
+
+# error_model="numpy": a division by zero gives inf or NaN, as in NumPy,
+# instead of raising; cache=True keeps the machine code between sessions
+_jit = njit(nogil=True, cache=True, error_model="numpy")
+
+
+@_jit
+def _squared(out, y, p):  # pragma: no cover - compiled
+    for i in range(out.size):
+        d = p[i] - y[i]
+        out[i] = d * d
+
+
+@_jit
+def _absolute(out, y, p):  # pragma: no cover - compiled
+    for i in range(out.size):
+        out[i] = abs(p[i] - y[i])
+
+
+@_jit
+def _huber(out, y, p, width, half):  # pragma: no cover - compiled
+    # q = min(|d|, width); q (|d| - q/2), as regression._banded
+    for i in range(out.size):
+        a = abs(p[i] - y[i])
+        q = a if a < width else width
+        out[i] = (a - q * half) * q
+
+
+@_jit
+def _smooth_l1(out, y, p, width, half):  # pragma: no cover - compiled
+    # (q / width) (|d| - q/2), as regression._banded with divide=True
+    for i in range(out.size):
+        a = abs(p[i] - y[i])
+        q = a if a < width else width
+        out[i] = (a - q * half) * (q / width)
+
+
+def residual(dtype: np.dtype, name: str, width: float = 0.0) -> Callable:
+    """The twin of a residual kernel of :mod:`lossbook.regression`:
+    ``"mse"``, ``"mae"``, ``"huber"`` or ``"smooth_l1"`` (band ``width``).
+    """
+    if name == "mse":
+        return _squared
+    if name == "mae":
+        return _absolute
+    loop = {"huber": _huber, "smooth_l1": _smooth_l1}[name]
+    width, half = dtype.type(width), dtype.type(0.5)
+
+    def kernel(out: np.ndarray, y: np.ndarray, p: np.ndarray) -> None:
+        loop(out, y, p, width, half)
+
+    return kernel
+
+
+@_jit
+def _negative_abs(out, az, z):  # pragma: no cover - compiled
+    for i in range(out.size):
+        a = abs(z[i])
+        az[i] = a
+        out[i] = -a
+
+
+@_jit
+def _bce_logits_rest(out, y, z, az, one, zero):  # pragma: no cover
+    # out holds log1p(exp(-|z|)); add (1 - y) relu(z) + y (|z| - relu(z))
+    for i in range(out.size):
+        zi = z[i]
+        relu = zi if zi > zero else zero
+        out[i] += (one - y[i]) * relu + (az[i] - relu) * y[i]
+
+
+def bce_logits(dtype: np.dtype) -> Callable:
+    """The twin of ``classification._bce_logits_kernel``."""
+    one, zero = dtype.type(1), dtype.type(0)
+
+    def kernel(out: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
+        az = scratch("az")
+        _negative_abs(out, az, z)
+        np.exp(out, out=out)
+        np.log1p(out, out=out)
+        _bce_logits_rest(out, y, z, az, one, zero)
+
+    return kernel
+
+
+@_jit
+def _log_cosh_start(ad, s, far, y, p, half, cap, minus2):  # pragma: no cover
+    # |d|; min(|d|/2, 1) for the sinh form; -2|d| for the softplus form
+    for i in range(ad.size):
+        a = abs(p[i] - y[i])
+        ad[i] = a
+        h = a * half
+        s[i] = h if h < cap else cap
+        far[i] = a * minus2
+
+
+@_jit
+def _twice_square(s, two):  # pragma: no cover - compiled
+    for i in range(s.size):
+        v = s[i]
+        s[i] = (v * v) * two
+
+
+@_jit
+def _log_cosh_end(ad, near, far, switch, log2, one, zero):  # pragma: no cover
+    # near m + (|d| - log 2 + far)(1 - m), m = 1 where |d| < switch
+    for i in range(ad.size):
+        a = ad[i]
+        m = one if a < switch else zero
+        ad[i] = ((a - log2) + far[i]) * (one - m) + near[i] * m
+
+
+def log_cosh(dtype: np.dtype, switch: float, log2: np.generic) -> Callable:
+    """The twin of the kernel of :func:`lossbook.regression.log_cosh`."""
+    t = dtype.type
+    half, cap, minus2, two = t(0.5), t(1.0), t(-2), t(2)
+    switch, log2, one, zero = t(switch), t(log2), t(1), t(0)
+
+    def kernel(out: np.ndarray, y: np.ndarray, p: np.ndarray) -> None:
+        s, far = scratch("s"), scratch("far")
+        _log_cosh_start(out, s, far, y, p, half, cap, minus2)
+        np.sinh(s, out=s)
+        _twice_square(s, two)
+        np.log1p(s, out=s)
+        np.exp(far, out=far)
+        np.log1p(far, out=far)
+        _log_cosh_end(out, s, far, switch, log2, one, zero)
+
+    return kernel
+
+
+# ---------------------------------------------------------------------------
+# box losses: the direct frame of lossbook.boxes._elementwise
+# ---------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _lo(a, b):  # pragma: no cover - compiled
+    # np.minimum(a, b) on numbers: b when they compare equal
+    return a if a < b else b
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _hi(a, b):  # pragma: no cover - compiled
+    # np.maximum(a, b) on numbers
+    return a if a > b else b
+
+
+@_jit
+def _box_terms(values, small, t, p, first, last, kind, eps, low, tiny,
+               zero, one, four):  # pragma: no cover - compiled
+    # boxes._axis, _geometry, _iou_term and the GIoU/DIoU terms, one pair
+    # at a time, operation for operation; kind 0 IoU, 1 GIoU, 2 DIoU
+    for i in range(first, last):
+        # x axis: coordinates 0 and 2; y axis: 1 and 3
+        xt1, xt2, xp1, xp2 = t[i, 0], t[i, 2], p[i, 0], p[i, 2]
+        yt1, yt2, yp1, yp2 = t[i, 1], t[i, 3], p[i, 1], p[i, 3]
+        xs, xe = _hi(xt1, xp1), _lo(xt2, xp2)
+        ys, ye = _hi(yt1, yp1), _lo(yt2, yp2)
+        xlt, xrt, xlp, xrp = xs - xt1, xt2 - xe, xs - xp1, xp2 - xe
+        ylt, yrt, ylp, yrp = ys - yt1, yt2 - ye, ys - yp1, yp2 - ye
+        xst, xsp, yst, ysp = xt2 - xt1, xp2 - xp1, yt2 - yt1, yp2 - yp1
+        # what the enclosing interval adds, before the pieces are cut
+        xbt = xlp + xrp
+        ybt, ybp = ylp + yrp, ylt + yrt
+        xshift = (xlt - xlp) + (xrp - xrt)
+        yshift = (ylt - ylp) + (yrp - yrt)
+        xlt, xrt = _lo(xlt, xst), _lo(xrt, xst)
+        xlp, xrp = _lo(xlp, xsp), _lo(xrp, xsp)
+        ylt, yrt = _lo(ylt, yst), _lo(yrt, yst)
+        ylp, yrp = _lo(ylp, ysp), _lo(yrp, ysp)
+        xo, yo = xe - xs, ye - ys
+        xgap, ygap = _hi(-xo, zero), _hi(-yo, zero)
+        xo, yo = _hi(xo, zero), _hi(yo, zero)
+        inter = xo * yo
+        only = xlt * yst
+        only += xlp * ysp
+        only += xrt * yst
+        only += xrp * ysp
+        only += xo * (ylt + ylp)
+        only += xo * (yrt + yrp)
+        pred_only = xlp * ysp
+        pred_only += xrp * ysp
+        pred_only += xo * ylp
+        pred_only += xo * yrp
+        area_t, area_p = xst * yst, xsp * ysp
+        m = one if area_t >= area_p else zero
+        area_t += pred_only
+        area_p += only - pred_only
+        union = area_t * m + area_p * (one - m)
+        union *= one if inter > zero else zero
+        union = _hi(union, only)
+        num, den = only + eps, union + eps
+        if den == zero:
+            num = den = one
+        value = num / den
+        if kind == 1:
+            cw, ch = xst + xbt, yst + ybt
+            uncovered = xgap * ch
+            uncovered += xo * ygap
+            uncovered += xlp * ybp
+            uncovered += xrp * ybp
+            uncovered += xlt * ybt
+            uncovered += xrt * ybt
+            value += uncovered / _hi(cw * ch + eps, tiny)
+        elif kind == 2:
+            cw, ch = xst + xbt, yst + ybt
+            diagonal2 = cw * cw
+            diagonal2 += ch * ch
+            centre2 = xshift * xshift
+            centre2 += yshift * yshift
+            centre2 /= four
+            value += centre2 / _hi(diagonal2 + eps, tiny)
+        values[i] = value
+        small[i] = union < low
+
+
+def box_terms(
+    kind: str, t: np.ndarray, p: np.ndarray, eps: np.ndarray, low: float,
+    values: np.ndarray, small: np.ndarray, first: int, last: int,
+) -> None:
+    """IoU, GIoU or DIoU loss (``kind``) of the pairs ``first .. last - 1``
+    of the ``(n, 4)`` boxes ``t``, ``p`` in the direct frame, into
+    ``values``; ``small`` marks the pairs whose union is below ``low``
+    (recomputed in the scaled frame)."""
+    d = t.dtype.type
+    _box_terms(values, small, t, p, first, last,
+               {"iou": 0, "giou": 1, "diou": 2}[kind], d(eps), d(low),
+               np.finfo(t.dtype).smallest_subnormal, d(0), d(1), d(4))
