@@ -13,11 +13,13 @@ one block into ``out`` (a buffer of the block's length, which it may also
 use as scratch) and may call :func:`scratch` for more buffers. Inputs are
 1-D views; the kernels never write into them.
 
-NumPy's ufuncs release the GIL while they loop, so an input of several
-blocks is split into contiguous runs of blocks, one per thread
-(:func:`threads`). The blocks themselves do not depend on the number of
-threads, and block sums are added in block order, so a result is the
-same bit for bit on one thread or many.
+NumPy's ufuncs release the GIL while they loop, so the blocks of a large
+input are shared among threads (:func:`threads`): each thread takes the
+next chunk of blocks when it is free (:func:`shared`), so a thread slowed
+by another program does less of the work. The blocks themselves do not
+depend on the number of threads or on which thread computes them, and
+block sums are added in block order, so a result is the same bit for bit
+on one thread or many.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 import contextvars
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,7 +37,8 @@ if TYPE_CHECKING:  # imported on first use: it costs as much as the rest
 
 __all__ = [
     "BLOCK", "block_sum", "block_values", "constant", "extrema", "flat",
-    "fused", "fused_module", "parallel", "reduce_blocks", "scratch", "threads",
+    "fused", "fused_module", "parallel", "reduce_blocks", "scratch",
+    "shared", "threads",
 ]
 
 #: Elements per block: the unit of summation. Each block is summed
@@ -103,14 +106,10 @@ def _fused_module():
 def compiled_allowed() -> bool:
     """Whether ``LOSSBOOK_COMPILED`` allows the compiled kernels (read at
     every call, like :func:`threads`)."""
-    value = os.environ.get(COMPILED_VARIABLE, "").strip()
-    if value in ("", "1"):
-        return True
-    if value == "0":
-        return False
-    raise ValueError(
-        f"{COMPILED_VARIABLE} must be 0 (off) or 1 (on), got {value!r}"
-    )
+    from lossbook._validation import check_switch_setting
+
+    return check_switch_setting(os.environ.get(COMPILED_VARIABLE, ""),
+                                COMPILED_VARIABLE)
 
 
 def fused_module(
@@ -273,6 +272,43 @@ def parallel(count: int, work: Callable[[int, int], None]) -> None:
             future.result()
 
 
+class _Claims:
+    """The indices ``0 .. count - 1`` shared among ``runs`` runs: run ``k``
+    first takes index ``k``, then each next free index, whichever run asks
+    first. A run slowed down (a core busy with another program) so leaves
+    its share to the others instead of holding up the whole call."""
+
+    def __init__(self, count: int, runs: int) -> None:
+        self.count, self.free = count, runs
+        self.lock = threading.Lock()
+
+    def take(self, run: int) -> Iterator[int]:
+        index = run
+        while index < self.count:
+            yield index
+            with self.lock:
+                index, self.free = self.free, self.free + 1
+
+
+def shared(count: int, work: Callable[[Iterator[int]], None]) -> None:
+    """Call ``work(indices)`` once per thread, where the iterators between
+    them yield each of ``0 .. count - 1`` exactly once, in increasing
+    order per thread, as each thread becomes free (:class:`_Claims`).
+
+    Which thread computes an index must not matter: each index writes its
+    own slot, so results stay the same bit for bit.
+    """
+    busy = getattr(_LOCAL, "busy", False)
+    runs = 1 if busy or count <= 1 else min(threads(), count)
+    claims = _Claims(count, runs)
+
+    def run(first: int, last: int) -> None:
+        for k in range(first, last):
+            work(claims.take(k))
+
+    parallel(runs, run)
+
+
 def _busy(work: Callable[[int, int], None], first: int, last: int) -> None:
     outer = getattr(_LOCAL, "busy", False)
     _LOCAL.busy = True
@@ -300,12 +336,12 @@ def _run(
     step = per_call * block
     chunks = -(-nblocks // per_call)
 
-    def work(first: int, last: int) -> None:
+    def work(chunks_here: Iterator[int]) -> None:
         state = _Scratch(dtype, min(step, n))
         stack = _stack()
         stack.append(state)
         try:
-            for chunk in range(first, last):
+            for chunk in chunks_here:
                 start = chunk * step
                 sl = slice(start, min(start + step, n))
                 state.size = sl.stop - sl.start
@@ -315,7 +351,7 @@ def _run(
         finally:
             stack.pop()
 
-    parallel(chunks, work)
+    shared(chunks, work)
 
 
 #: Below this many elements a min/max scan stays on one thread: the scan

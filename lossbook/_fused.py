@@ -7,7 +7,7 @@ loop per stretch of arithmetic, so its values are the NumPy kernel's bit
 for bit; only the number of passes changes. Sums stay with
 :func:`lossbook._blocks.block_sum` (NumPy's pairwise sum, block by block),
 so reduced results are identical too. The loops release the GIL, so the
-threads of :func:`lossbook._blocks.parallel` run them side by side.
+threads of :func:`lossbook._blocks.shared` run them side by side.
 
 Transcendental functions (``exp``, ``log1p``, ``sinh``) stay NumPy's
 calls between the loops: NumPy's vectorised versions and the C library's

@@ -5,7 +5,7 @@ Each rewrite names the identity it relies on, so a reader can check it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -89,15 +89,15 @@ def for_row_blocks(
     rows: int, classes: int, body: Callable[[slice], None]
 ) -> None:
     """``body(sl)`` for every slice of :func:`row_blocks`, the blocks
-    shared among threads (:func:`lossbook._blocks.parallel`); each call
+    shared among threads (:func:`lossbook._blocks.shared`); each call
     must write only its own rows."""
     blocks = list(row_blocks(rows, classes))
 
-    def work(first: int, last: int) -> None:
-        for sl in blocks[first:last]:
-            body(sl)
+    def work(indices: Iterator[int]) -> None:
+        for index in indices:
+            body(blocks[index])
 
-    _blocks.parallel(len(blocks), work)
+    _blocks.shared(len(blocks), work)
 
 
 class LogPartition:

@@ -63,6 +63,7 @@ __all__ = [
     "check_sequence",
     "check_shape",
     "check_state",
+    "check_switch_setting",
     "check_values_in",
     "common_dtype",
     "reduce",
@@ -205,6 +206,19 @@ def check_count_setting(text: str, name: str) -> int:
             f"{name} must be a positive integer, got {text!r}"
         )
     return count
+
+
+def check_switch_setting(text: str, name: str) -> bool:
+    """``0`` (off) or ``1`` (on) given as text (an environment variable);
+    empty text is on.
+
+    >>> check_switch_setting("0", "LOSSBOOK_COMPILED")
+    False
+    """
+    value = text.strip()
+    if value not in ("", "0", "1"):
+        raise ValueError(f"{name} must be 0 (off) or 1 (on), got {text!r}")
+    return value != "0"
 
 
 def check_scalar(

@@ -32,13 +32,13 @@ gradients with respect to ``boxes_pred`` are in ``GRADIENTS`` (used by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lossbook._blocks import fused_module, parallel
+from lossbook._blocks import fused_module, shared
 from lossbook._validation import (
     as_float_array,
     check_all_nonnegative,
@@ -614,11 +614,12 @@ def _twin_values(
     small = np.empty(n, np.bool_)
     chunks = -(-n // _BLOCK)
 
-    def work(first: int, last: int) -> None:
-        module.box_terms(twin, t, p, e, low, values, small, first * _BLOCK,
-                         min(last * _BLOCK, n))
+    def work(indices: Iterator[int]) -> None:
+        for index in indices:
+            module.box_terms(twin, t, p, e, low, values, small,
+                             index * _BLOCK, min((index + 1) * _BLOCK, n))
 
-    parallel(chunks, work)
+    shared(chunks, work)
     redo = np.flatnonzero(small)
     if redo.size:
         ts, ps, _, es = _scaled(t[redo], p[redo], eps)

@@ -5,7 +5,8 @@ for float64 and float32 inputs of the sizes the project's goals name:
 10**6 elements for element-wise losses, (10**5, 100) logits for
 cross-entropy and softmax focal loss, 10**5 box pairs for the box losses,
 1000 x 1000 pairs for the pairwise box functions. The calls of lossbook
-(with its default threads, and held to one thread), the naive formula and
+(with its default threads, held to one thread, and with its NumPy kernels
+in place of the compiled twins: the "no Numba" column), the naive formula and
 PyTorch alternate round by round (interleaved), so that a burst of load on
 a shared machine slows all of them alike, in an order shuffled every
 round, so that none always runs right after PyTorch's (whose idle OpenMP
@@ -90,6 +91,28 @@ def one_thread(fn: Callable[[], object]) -> Callable[[], object]:
         finally:
             del os.environ[_blocks.THREADS_VARIABLE]
     return call
+
+
+def numpy_kernels(fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` with lossbook's NumPy kernels (its compiled twins off)."""
+    def call() -> object:
+        os.environ[_blocks.COMPILED_VARIABLE] = "0"
+        try:
+            return fn()
+        finally:
+            del os.environ[_blocks.COMPILED_VARIABLE]
+    return call
+
+
+def compiled_note() -> str:
+    """Whether lossbook's compiled twins run (Numba installed)."""
+    if _blocks._fused_module() is None:
+        return ("compiled twins off: Numba is not installed "
+                "(`pip install numba`), so the 'no Numba' column repeats "
+                "the default")
+    import numba
+
+    return f"compiled twins on (Numba {numba.__version__})"
 
 
 def peak_bytes(fn: Callable[[], object]) -> int:
@@ -383,11 +406,13 @@ def main() -> None:
     torch_note = (f"PyTorch {torch.__version__} CPU, "
                   f"{torch.get_num_threads()} threads"
                   if torch is not None else "PyTorch not installed")
-    if _blocks.THREADS_VARIABLE in os.environ:
-        raise SystemExit(f"unset {_blocks.THREADS_VARIABLE}: the bench "
-                         "times lossbook's default and one thread itself")
+    for variable in (_blocks.THREADS_VARIABLE, _blocks.COMPILED_VARIABLE):
+        if variable in os.environ:
+            raise SystemExit(f"unset {variable}: the bench times lossbook's "
+                             "default and the alternatives itself")
     print(f"lossbook {lb.__version__} ({_blocks.threads()} threads for "
-          f"large inputs); NumPy {np.__version__}; {torch_note}")
+          f"large inputs, {compiled_note()}); NumPy {np.__version__}; "
+          f"{torch_note}")
     print(f"best of {REPEATS} interleaved rounds; sizes: {N} elements, "
           f"({ROWS}, {CLASSES}) logits, {BOXES} boxes, {PAIRS} x {PAIRS} "
           "pairs")
@@ -399,7 +424,7 @@ def main() -> None:
           f"inputs; peak/in: that over the input size (goal: at most "
           f"{MEMORY_BOUND:g})\n")
     header = (f"{'loss':<34}{'dtype':<9}{'lossbook ms':>12}{'1 thread':>9}"
-              f"{'naive ms':>10}"
+              f"{'no Numba':>9}{'naive ms':>10}"
               + (f"{'torch ms':>10}" if torch is not None else "")
               + f"{'lb/naive':>10}"
               + (f"{'lb/torch':>10}" if torch is not None else "")
@@ -411,8 +436,9 @@ def main() -> None:
         print(header)
         elementwise, every, elementwise_one, every_one = [], [], [], []
         for name, kind, ours, naive in rows:
-            t_lb, t_one, t_nv, t_pt = best_times(
-                [ours, one_thread(ours), naive, tcalls.get(name)])
+            t_lb, t_one, t_np, t_nv, t_pt = best_times(
+                [ours, one_thread(ours), numpy_kernels(ours), naive,
+                 tcalls.get(name)])
             r_nv, r_pt = t_lb / t_nv, t_lb / t_pt
             if not math.isnan(r_pt):
                 every.append(r_pt)
@@ -425,7 +451,8 @@ def main() -> None:
             if share > MEMORY_BOUND:
                 over.append(f"{name} ({np.dtype(dtype).name}, {share:.2f})")
             print(f"{name:<34}{np.dtype(dtype).name:<9}{1e3 * t_lb:>12.2f}"
-                  + cell(1e3 * t_one, 9) + cell(1e3 * t_nv, 10)
+                  + cell(1e3 * t_one, 9) + cell(1e3 * t_np, 9)
+                  + cell(1e3 * t_nv, 10)
                   + (cell(1e3 * t_pt, 10) if torch is not None else "")
                   + cell(r_nv, 10)
                   + (cell(r_pt, 10) if torch is not None else "")
