@@ -35,7 +35,9 @@ from numba import njit
 
 from lossbook._blocks import scratch
 
-__all__ = ["bce_logits", "log_cosh", "residual"]
+__all__ = [
+    "bce_logits", "box_terms", "log_cosh", "residual", "sigmoid_focal",
+]
 
 # error_model="numpy": a division by zero gives inf or NaN, as in NumPy,
 # instead of raising; cache=True keeps the machine code between sessions
@@ -265,3 +267,64 @@ def box_terms(
     _box_terms(values, small, t, p, first, last,
                {"iou": 0, "giou": 1, "diou": 2}[kind], d(eps), d(low),
                np.finfo(t.dtype).smallest_subnormal, d(0), d(1), d(4))
+
+
+# ---------------------------------------------------------------------------
+# sigmoid focal loss (gamma <= 2): focal._sigmoid_focal_kernel
+# ---------------------------------------------------------------------------
+
+
+@_jit
+def _focal_weights(q, b, y, z, e, one, zero, square):  # pragma: no cover
+    # e holds exp(-|z|): q = a s + b r (squared for gamma = 2), and b
+    for i in range(q.size):
+        ei = e[i]
+        r = ei + one
+        s = ei / r
+        r = one - s
+        yi = y[i]
+        h = one if z[i] >= zero else zero
+        a = abs(yi - (one - h))
+        bi = abs(yi - h)
+        qi = a * s + bi * r
+        q[i] = qi * qi if square else qi
+        b[i] = bi
+
+
+@_jit
+def _focal_end(out, y, q, b, az, tail, balanced, alpha, beta,
+               one):  # pragma: no cover - compiled
+    # tail holds log1p(exp(-|z|)): alpha_t q ce with ce = b |z| + tail
+    for i in range(out.size):
+        ce = b[i] * az[i] + tail[i]
+        if balanced:
+            yi = y[i]
+            out[i] = ((yi * alpha + (one - yi) * beta) * q[i]) * ce
+        else:
+            out[i] = q[i] * ce
+
+
+def sigmoid_focal(
+    dtype: np.dtype, alpha: float | None, gamma: float
+) -> Callable:
+    """The twin of ``focal._sigmoid_focal_kernel`` (``gamma <= 2``)."""
+    t = dtype.type
+    one, zero = t(1), t(0)
+    balanced = alpha is not None
+    # NumPy rounds alpha to the dtype, and 1 - alpha is formed in float64
+    # first (focal: ``omy *= 1 - alpha``)
+    a, beta = (t(alpha), t(1 - alpha)) if balanced else (zero, zero)
+    square = gamma == 2
+
+    def kernel(out: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
+        az, e = scratch("az"), scratch("e")
+        _negative_abs(e, az, z)
+        np.exp(e, out=e)
+        q, b = scratch("q"), scratch("b")
+        _focal_weights(q, b, y, z, e, one, zero, square)
+        if not square:
+            np.power(q, gamma, out=q)
+        np.log1p(e, out=e)
+        _focal_end(out, y, q, b, az, e, balanced, a, beta, one)
+
+    return kernel

@@ -24,7 +24,13 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lossbook._blocks import block_values, flat, reduce_blocks, scratch
+from lossbook._blocks import (
+    block_values,
+    flat,
+    fused,
+    reduce_blocks,
+    scratch,
+)
 from lossbook._numerics import (
     exp_diff,
     for_row_blocks,
@@ -246,6 +252,8 @@ def sigmoid_focal_loss(
             parts = _sigmoid_parts(yb, zb, gamma)
             out[...] = _alpha_t(yb, alpha) * parts["qg"] * parts["ce"]
     inputs = (flat(y), flat(z))
+    if gamma <= 2:
+        kernel = fused(kernel, inputs, z.dtype, "sigmoid_focal", alpha, gamma)
     with np.errstate(over="ignore", under="ignore"):
         fast = reduce_blocks(kernel, inputs, z.dtype, reduction, z.shape)
         if fast is not None:

@@ -63,6 +63,14 @@ LOSSES = {
     "log_cosh": lambda y, p, r: lb.log_cosh(y, p, reduction=r),
     "bce_logits": lambda y, p, r: lb.binary_cross_entropy_with_logits(
         _labels(p.dtype), p, reduction=r),
+    "sigmoid_focal": lambda y, p, r: lb.sigmoid_focal_loss(
+        _labels(p.dtype), p, reduction=r),
+    "sigmoid_focal_no_alpha": lambda y, p, r: lb.sigmoid_focal_loss(
+        _labels(p.dtype), p, alpha=None, reduction=r),
+    "sigmoid_focal_1.5": lambda y, p, r: lb.sigmoid_focal_loss(
+        _labels(p.dtype), p, alpha=0.3, gamma=1.5, reduction=r),
+    "sigmoid_focal_0": lambda y, p, r: lb.sigmoid_focal_loss(
+        _labels(p.dtype), p, gamma=0.0, reduction=r),
 }
 
 
