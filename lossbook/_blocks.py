@@ -124,7 +124,8 @@ def fused_module(
     NumPy kernels).
     """
     dtype = np.dtype(dtype)
-    if inputs[0].size < COMPILED_FROM or not compiled_allowed():
+    # the setting first: a bad value is an error whatever the input
+    if not compiled_allowed() or inputs[0].size < COMPILED_FROM:
         return None
     for a in inputs:
         if (a.dtype != dtype or not a.dtype.isnative
