@@ -82,25 +82,17 @@ def best_times(fns: list[Callable[[], object] | None],
     return best
 
 
-def one_thread(fn: Callable[[], object]) -> Callable[[], object]:
-    """``fn`` with lossbook's blocked kernels held to one thread."""
+def with_setting(
+    fn: Callable[[], object], variable: str, value: str
+) -> Callable[[], object]:
+    """``fn`` run with the environment variable ``variable`` set to
+    ``value`` (lossbook reads its settings at every call)."""
     def call() -> object:
-        os.environ[_blocks.THREADS_VARIABLE] = "1"
+        os.environ[variable] = value
         try:
             return fn()
         finally:
-            del os.environ[_blocks.THREADS_VARIABLE]
-    return call
-
-
-def numpy_kernels(fn: Callable[[], object]) -> Callable[[], object]:
-    """``fn`` with lossbook's NumPy kernels (its compiled twins off)."""
-    def call() -> object:
-        os.environ[_blocks.COMPILED_VARIABLE] = "0"
-        try:
-            return fn()
-        finally:
-            del os.environ[_blocks.COMPILED_VARIABLE]
+            del os.environ[variable]
     return call
 
 
@@ -437,7 +429,8 @@ def main() -> None:
         elementwise, every, elementwise_one, every_one = [], [], [], []
         for name, kind, ours, naive in rows:
             t_lb, t_one, t_np, t_nv, t_pt = best_times(
-                [ours, one_thread(ours), numpy_kernels(ours), naive,
+                [ours, with_setting(ours, _blocks.THREADS_VARIABLE, "1"),
+                 with_setting(ours, _blocks.COMPILED_VARIABLE, "0"), naive,
                  tcalls.get(name)])
             r_nv, r_pt = t_lb / t_nv, t_lb / t_pt
             if not math.isnan(r_pt):
