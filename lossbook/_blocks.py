@@ -356,6 +356,30 @@ def _run(
     shared(chunks, work)
 
 
+def _run_sums(
+    sums: Callable[..., None],
+    inputs: Sequence[np.ndarray],
+    n: int,
+    dtype: np.dtype,
+    block: int,
+    partial: np.ndarray,
+) -> None:
+    # the chunks of _run, each summed by ``sums(slots, *chunk inputs)``
+    # into the slots of its blocks
+    per_call = max(1, CHUNK_BYTES // (block * dtype.itemsize))
+    step = per_call * block
+    chunks = -(-n // step)
+
+    def work(indices: Iterator[int]) -> None:
+        for chunk in indices:
+            start = chunk * step
+            sl = slice(start, min(start + step, n))
+            first = start // block
+            sums(partial[first:first + per_call], *(a[sl] for a in inputs))
+
+    shared(chunks, work)
+
+
 #: Below this many elements a min/max scan stays on one thread: the scan
 #: is faster than waking another thread.
 EXTREMA_THREADED = 1 << 22
@@ -422,6 +446,12 @@ def block_sum(
     n = inputs[0].shape[0]
     nblocks = -(-n // block)
     partial = np.empty(nblocks, dtype)
+    sums = getattr(kernel, "block_sums", None)
+    if sums is not None and getattr(kernel, "block", None) == block:
+        # a compiled twin that sums its blocks itself, the same way
+        _run_sums(sums, inputs, n, np.dtype(dtype), block, partial)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.add.reduce(partial)
 
     def keep(index: int, values: np.ndarray) -> None:
         # each row of the (blocks, BLOCK) view is summed pairwise along

@@ -4,9 +4,11 @@ Each NumPy kernel of :mod:`lossbook._blocks` makes one pass over its
 block per ufunc: huber makes six, log-cosh nineteen. A twin here runs the
 same IEEE operations, on the same operands and in the same order, in one
 loop per stretch of arithmetic, so its values are the NumPy kernel's bit
-for bit; only the number of passes changes. Sums stay with
-:func:`lossbook._blocks.block_sum` (NumPy's pairwise sum, block by block),
-so reduced results are identical too. The loops release the GIL, so the
+for bit; only the number of passes changes. Sums are NumPy's pairwise
+sums, block by block (:func:`lossbook._blocks.block_sum`): the residual
+twins add up each whole block themselves, in exactly NumPy's order
+(:func:`_block_total`), the others leave the sum to NumPy. Reduced
+results are therefore identical too. The loops release the GIL, so the
 threads of :func:`lossbook._blocks.shared` run them side by side.
 
 Transcendental functions (``exp``, ``log1p``, ``sinh``) stay NumPy's
@@ -31,9 +33,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
-from lossbook._blocks import scratch
+from lossbook._blocks import BLOCK, scratch
 
 __all__ = [
     "bce_logits", "box_terms", "log_cosh", "residual", "sigmoid_focal",
@@ -75,20 +79,105 @@ def _smooth_l1(out, y, p, width, half):  # pragma: no cover - compiled
         out[i] = (a - q * half) * (q / width)
 
 
+# The pairwise sum NumPy takes of one block of BLOCK = 16384 = 128 * 128
+# values: 128 leaves of 128, each summed in eight lanes (lane j adds
+# elements j, j + 8, ..., j + 120 in order) whose totals are combined as
+# ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)); then the leaf sums
+# in a perfect binary tree, left plus right. Numba leaves LLVM's SLP
+# vectorizer off, so the eight lanes are written as one vector here.
+_LEAF, _LANES = 128, 8
+_LEAVES = BLOCK // _LEAF
+
+
+@intrinsic
+def _leaf_sum(typingctx, values, start):  # pragma: no cover - compiled
+    """NumPy's pairwise-sum leaf over ``values[start:start + 128]``."""
+    signature = values.dtype(values, types.intp)
+
+    def codegen(context, builder, sig, args):
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        element = context.get_data_type(sig.args[0].dtype)
+        width = sig.args[0].dtype.bitwidth // 8
+        lanes = builder.bitcast(builder.gep(array.data, [args[1]]),
+                                ir.VectorType(element, _LANES).as_pointer())
+        total = builder.load(lanes, align=width)
+        for row in range(1, _LEAF // _LANES):
+            at = builder.gep(lanes, [ir.Constant(ir.IntType(64), row)])
+            total = builder.fadd(total, builder.load(at, align=width))
+        lane = [builder.extract_element(total, ir.Constant(ir.IntType(32), j))
+                for j in range(_LANES)]
+        add = builder.fadd
+        return add(add(add(lane[0], lane[1]), add(lane[2], lane[3])),
+                   add(add(lane[4], lane[5]), add(lane[6], lane[7])))
+
+    return signature, codegen
+
+
+@_jit
+def _block_total(values, leaves, zero):  # pragma: no cover - compiled
+    # np.add.reduce of one full block: its identity 0 plus the tree
+    for leaf in range(_LEAVES):
+        leaves[leaf] = _leaf_sum(values, leaf * _LEAF)
+    m = _LEAVES
+    while m > 1:
+        m //= 2
+        for i in range(m):
+            leaves[i] = leaves[2 * i] + leaves[2 * i + 1]
+    return zero + leaves[0]
+
+
+@_jit
+def _residual_sums(partial, y, p, kind, width, half):  # pragma: no cover
+    # the sum of each full block of the residual loss ``kind`` (0 mse,
+    # 1 mae, 2 huber, 3 smooth L1): the loops of the twins above, then
+    # NumPy's pairwise sum of the block
+    values = np.empty(BLOCK, partial.dtype)
+    leaves = np.empty(_LEAVES, partial.dtype)
+    zero = partial.dtype.type(0)
+    for b in range(y.size // BLOCK):
+        ys, ps = y[b * BLOCK:(b + 1) * BLOCK], p[b * BLOCK:(b + 1) * BLOCK]
+        if kind == 0:
+            _squared(values, ys, ps)
+        elif kind == 1:
+            _absolute(values, ys, ps)
+        elif kind == 2:
+            _huber(values, ys, ps, width, half)
+        else:
+            _smooth_l1(values, ys, ps, width, half)
+        partial[b] = _block_total(values, leaves, zero)
+
+
+_KINDS = {"mse": 0, "mae": 1, "huber": 2, "smooth_l1": 3}
+
+
 def residual(dtype: np.dtype, name: str, width: float = 0.0) -> Callable:
     """The twin of a residual kernel of :mod:`lossbook.regression`:
     ``"mse"``, ``"mae"``, ``"huber"`` or ``"smooth_l1"`` (band ``width``).
+
+    It also sums whole blocks itself (``kernel.block_sums``, used by
+    :func:`lossbook._blocks.block_sum`), without storing their values.
     """
-    if name == "mse":
-        return _squared
-    if name == "mae":
-        return _absolute
-    loop = {"huber": _huber, "smooth_l1": _smooth_l1}[name]
+    kind = _KINDS[name]
     width, half = dtype.type(width), dtype.type(0.5)
+    loop = (_squared, _absolute, _huber, _smooth_l1)[kind]
 
     def kernel(out: np.ndarray, y: np.ndarray, p: np.ndarray) -> None:
-        loop(out, y, p, width, half)
+        if kind < 2:
+            loop(out, y, p)
+        else:
+            loop(out, y, p, width, half)
 
+    def block_sums(partial: np.ndarray, y: np.ndarray, p: np.ndarray) -> None:
+        full = y.size // BLOCK
+        if full:
+            _residual_sums(partial, y, p, kind, width, half)
+        if y.size > full * BLOCK:  # the short last block, as NumPy sums it
+            rest = np.empty(y.size - full * BLOCK, dtype)
+            kernel(rest, y[full * BLOCK:], p[full * BLOCK:])
+            partial[full] = np.add.reduce(rest)
+
+    kernel.block_sums = block_sums
+    kernel.block = BLOCK
     return kernel
 
 

@@ -134,6 +134,34 @@ def test_the_twin_is_the_one_that_runs(monkeypatch):
     assert float(lb.mse(y, p, reduction="sum")) == N
 
 
+def test_whole_blocks_are_summed_by_the_twin(monkeypatch):
+    # the compiled block sums, not NumPy's sum of stored values, give the
+    # sum of the whole blocks; the short last block is NumPy's
+    monkeypatch.delenv(_blocks.COMPILED_VARIABLE, raising=False)
+    from lossbook import _fused
+
+    def marker(partial, y, p, kind, width, half):
+        partial[:y.size // _blocks.BLOCK] = 1.0
+
+    monkeypatch.setattr(_fused, "_residual_sums", marker)
+    rng = np.random.default_rng(14)
+    y, p = rng.normal(size=(2, N))
+    full = N // _blocks.BLOCK
+    short = y[full * _blocks.BLOCK:], p[full * _blocks.BLOCK:]
+    expected = full + float(lb.mse(*short, reduction="sum"))
+    assert float(lb.mse(y, p, reduction="sum")) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("name", ["mse", "huber", "smooth_l1_1/9"])
+def test_other_block_sizes_keep_numpy_sums(monkeypatch, name):
+    # the compiled sums are built for blocks of 16384: with other blocks
+    # the twin's values are summed by NumPy, still the same bits
+    monkeypatch.setattr(_blocks, "BLOCK", 1000)
+    y, p = _pairs(np.float32)
+    plain, twin = _both(monkeypatch, lambda: LOSSES[name](y, p, "sum"))
+    assert plain.tobytes() == twin.tobytes()
+
+
 @pytest.mark.parametrize("case", ["small", "mixed", "strided", "swapped"])
 def test_inputs_the_twins_are_not_built_for_keep_numpy(monkeypatch, case):
     monkeypatch.delenv(_blocks.COMPILED_VARIABLE, raising=False)
