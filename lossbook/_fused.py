@@ -11,7 +11,7 @@ twins add up each whole block themselves, in exactly NumPy's order
 results are therefore identical too. The loops release the GIL, so the
 threads of :func:`lossbook._blocks.shared` run them side by side.
 
-Transcendental functions (``exp``, ``log1p``, ``sinh``) stay NumPy's
+Transcendental functions (``exp``, ``log1p``, ``sinh``, ``power``) stay NumPy's
 calls between the loops: NumPy's vectorised versions and the C library's
 differ in the last bit, and the twin must not.
 

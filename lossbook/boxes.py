@@ -593,12 +593,22 @@ def _elementwise(
     else:
         redo = np.arange(n)
     if redo is not None:
-        ts, ps, _, e = _scaled(t[redo], p[redo], eps)
-        g = _geometry(ts, ps, enclosing=enclosing, distance=distance)
-        if distance:  # the angles of CIoU
-            g = g._replace(sizes=_own_sizes(t[redo], p[redo]))
-        values[redo] = terms(g, e, _eps_raw(eps, ts.dtype))
+        _redo_scaled(t, p, redo, eps, terms, values, enclosing, distance)
     return values.reshape(shape)
+
+
+def _redo_scaled(
+    t: np.ndarray, p: np.ndarray, redo: np.ndarray, eps: float,
+    terms: Callable[[_Geometry, object, object], np.ndarray],
+    values: np.ndarray, enclosing: bool, distance: bool,
+) -> None:
+    """``values[redo]``: the pairs ``redo`` of the ``(n, 4)`` boxes ``t``,
+    ``p`` recomputed in the scaled frame."""
+    ts, ps, _, e = _scaled(t[redo], p[redo], eps)
+    g = _geometry(ts, ps, enclosing=enclosing, distance=distance)
+    if distance:  # the angles of CIoU
+        g = g._replace(sizes=_own_sizes(t[redo], p[redo]))
+    values[redo] = terms(g, e, _eps_raw(eps, ts.dtype))
 
 
 def _twin_values(
@@ -622,11 +632,7 @@ def _twin_values(
     shared(chunks, work)
     redo = np.flatnonzero(small)
     if redo.size:
-        ts, ps, _, es = _scaled(t[redo], p[redo], eps)
-        g = _geometry(ts, ps, enclosing=enclosing, distance=distance)
-        if distance:
-            g = g._replace(sizes=_own_sizes(t[redo], p[redo]))
-        values[redo] = terms(g, es, _eps_raw(eps, ts.dtype))
+        _redo_scaled(t, p, redo, eps, terms, values, enclosing, distance)
     return values
 
 
